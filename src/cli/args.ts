@@ -37,7 +37,8 @@ export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[])
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === '--') return { positionals, rest: argv.slice(i + 1), options };
-    if (!arg.startsWith('-') || arg === '-') {
+    // A negative number (`-100`, an AT_FDCWD argument) is a value, never an option.
+    if (!arg.startsWith('-') || arg === '-' || /^-\d/.test(arg)) {
       positionals.push(arg);
       continue;
     }

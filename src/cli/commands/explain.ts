@@ -1,0 +1,143 @@
+/** `sysfence explain POLICY SYSCALL [ARG0 ... ARG5] [--arch ARCH]`: why the policy decides what it does. */
+import { isKnownSyscall, parseArch, syscallNumber, ARCHES, type Arch } from '../../syscalls/arch.js';
+import { errnoName } from '../../syscalls/errno.js';
+import { ALL_SYSCALL_NAMES } from '../../syscalls/tables.generated.js';
+import { formatAction, type Action } from '../../policy/action.js';
+import { PolicyError } from '../../policy/errors.js';
+import {
+  describeCondition,
+  explainSyscall,
+  type Explanation,
+  type RuleExplanation,
+} from '../../policy/explain.js';
+import type { PolicyRule, ResolvedPolicy, SourceLocation } from '../../policy/ir.js';
+import { loadPolicy } from '../../policy/load.js';
+import { didYouMean } from '../../policy/suggest.js';
+import { formatValue, parseIntegerLiteral, parseValue } from '../../policy/values.js';
+import { optionValue, requirePositional, UsageError, type ParsedArgs } from '../args.js';
+import type { Command, CommandIO } from '../command.js';
+
+const MAX_ARGS = 6;
+
+export const explainCommand: Command = {
+  name: 'explain',
+  summary: 'show which rule of which layer decides a syscall, and why other rules did not',
+  usage: `usage: sysfence explain POLICY SYSCALL [ARG0 ... ARG5] [--arch ARCH]
+
+  SYSCALL  a name (openat) or a number on ARCH
+  ARGn     argument values as in policies: 42, 0x2a, -1, AF_INET, O_RDONLY|O_CLOEXEC (missing ones are 0)
+  --arch   the ABI (default: the policy's first architecture)
+`,
+  options: [{ name: 'arch', value: true }],
+  run: runExplain,
+};
+
+async function runExplain(args: ParsedArgs, io: CommandIO): Promise<number> {
+  const policyFile = requirePositional(args, 0, 'POLICY');
+  const syscallText = requirePositional(args, 1, 'SYSCALL');
+  const argTexts = args.positionals.slice(2);
+  if (argTexts.length > MAX_ARGS)
+    throw new UsageError(`at most ${MAX_ARGS} syscall arguments, got ${argTexts.length}`);
+  const policy = await loadPolicy(policyFile);
+  const arch = chooseArch(policy, optionValue(args, 'arch'));
+  const nr = parseSyscall(syscallText, arch);
+  const values = argTexts.map(parseArgument);
+  const padded = [...values, ...new Array<bigint>(MAX_ARGS - values.length).fill(0n)];
+  io.stdout(formatExplanation(policy, explainSyscall(policy, arch, nr, padded)));
+  return 0;
+}
+
+function chooseArch(policy: ResolvedPolicy, text: string | undefined): Arch {
+  if (text === undefined) return policy.architectures[0] as Arch;
+  const arch = parseArch(text);
+  if (arch === undefined)
+    throw new UsageError(`unknown architecture '${text}' (known: ${ARCHES.join(', ')})`);
+  return arch;
+}
+
+/** A syscall name (looked up on `arch`) or a number. */
+function parseSyscall(text: string, arch: Arch): number {
+  const literal = parseIntegerLiteral(text);
+  if (literal !== undefined) {
+    if (literal < 0n || literal > 0xffffffffn) throw new UsageError(`syscall number ${text} is out of range`);
+    return Number(literal);
+  }
+  const nr = syscallNumber(arch, text);
+  if (nr !== undefined) return nr;
+  if (isKnownSyscall(text)) throw new UsageError(`syscall '${text}' does not exist on ${arch}`);
+  const hint = didYouMean(text, ALL_SYSCALL_NAMES);
+  throw new UsageError(`unknown syscall '${text}'${hint ? ` (${hint})` : ''}`);
+}
+
+function parseArgument(text: string, position: number): bigint {
+  try {
+    return parseValue(text, 64);
+  } catch (error) {
+    if (!(error instanceof PolicyError)) throw error;
+    const problem = error.problems[0];
+    const hint = problem?.hint ? ` (${problem.hint})` : '';
+    throw new UsageError(`ARG${position}: ${problem?.message ?? error.message}${hint}`);
+  }
+}
+
+function formatExplanation(policy: ResolvedPolicy, explanation: Explanation): string {
+  const name = explanation.syscall ?? 'unnamed syscall';
+  const args = explanation.args.map(formatValue).join(', ');
+  const lines = [
+    `policy ${policy.name}, ${explanation.arch}: ${name} (${explanation.nr}) args [${args}]`,
+    `decision: ${action(explanation.decision.action)}`,
+    ...decisionLines(policy, explanation, name),
+  ];
+  const others = explanation.rules.filter((entry) => entry.verdict.kind !== 'decided');
+  if (others.length > 0) {
+    lines.push(`other rules for ${name}:`);
+    for (const entry of others) lines.push(...otherRuleLines(entry));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** What made the decision: a rule (with its reason) or one of the policy-wide actions. */
+function decisionLines(policy: ResolvedPolicy, explanation: Explanation, name: string): readonly string[] {
+  const { decision, arch, nr } = explanation;
+  switch (decision.decidedBy) {
+    case 'badArch':
+      return [
+        `decided by badArchAction: ${arch} is not one of the policy's architectures (${policy.architectures.join(', ')})`,
+      ];
+    case 'unknown':
+      return [`decided by unknownAction: ${arch}'s syscall table does not name number ${nr}`];
+    case 'default':
+      return [`decided by defaultAction: no rule for ${name} matched`];
+    case 'rule':
+      if (decision.rule === undefined || decision.ruleIndex === undefined) return ['decided by a rule'];
+      return [
+        `decided by ${ruleTitle(decision.rule, decision.ruleIndex)}`,
+        `  reason: ${decision.rule.reason}`,
+      ];
+  }
+}
+
+function otherRuleLines(entry: RuleExplanation): readonly string[] {
+  const title = `  ${ruleTitle(entry.rule, entry.index)}`;
+  if (entry.verdict.kind === 'shadowed') {
+    return [title, '    shadowed: it matches too, but an earlier rule decided first'];
+  }
+  if (entry.verdict.kind === 'decided') return [title];
+  const failures = entry.verdict.failures.map(
+    (failure) =>
+      `    did not match: ${describeCondition(failure.condition)} is false (arg${failure.condition.index} is ${formatValue(failure.seen)})`,
+  );
+  return [title, ...failures];
+}
+
+function ruleTitle(rule: PolicyRule, index: number): string {
+  return `rule ${index + 1} (${action(rule.action)} [${rule.selectors.join(', ')}]) of layer ${rule.layer} at ${where(rule.location)}`;
+}
+
+function where(location: SourceLocation): string {
+  return `${location.file}:${location.line}:${location.column}`;
+}
+
+function action(value: Action): string {
+  return formatAction(value, errnoName);
+}
