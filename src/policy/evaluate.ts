@@ -7,7 +7,7 @@
  *   first rule naming the syscall whose conditions all hold → its action
  *   otherwise                  → defaultAction
  */
-import { syscallName, type Arch } from '../syscalls/arch.js';
+import { ARCH_BITS, syscallName, type Arch } from '../syscalls/arch.js';
 import type { Action } from './action.js';
 import type { ArgCondition, PolicyRule, ResolvedPolicy } from './ir.js';
 
@@ -28,15 +28,22 @@ export interface IndexedRule {
   readonly index: number;
 }
 
+/** A rule with its conditions as a given ABI evaluates them (see conditionForAbi). */
+interface AbiRule extends IndexedRule {
+  readonly conditions: readonly ArgCondition[];
+}
+
 interface PolicyIndex {
   readonly architectures: ReadonlySet<Arch>;
   /** Syscall name → the rules naming it, in precedence order. */
   readonly rulesBySyscall: ReadonlyMap<string, readonly IndexedRule[]>;
+  /** The same, with conditions as 64-bit and as 32-bit ABIs evaluate them. */
+  readonly abiRules: Readonly<Record<32 | 64, ReadonlyMap<string, readonly AbiRule[]>>>;
 }
 
 const MASK_32 = 0xffffffffn;
 const MASK_64 = 0xffffffffffffffffn;
-const NO_RULES: readonly IndexedRule[] = [];
+const NO_RULES: readonly AbiRule[] = [];
 
 // Built on first use per policy object; the IR is immutable, so the index never goes stale.
 const indexes = new WeakMap<ResolvedPolicy, PolicyIndex>();
@@ -59,7 +66,41 @@ function buildIndex(policy: ResolvedPolicy): PolicyIndex {
       rulesBySyscall.set(name, list);
     }
   });
-  return { architectures: new Set(policy.architectures), rulesBySyscall };
+  return {
+    architectures: new Set(policy.architectures),
+    rulesBySyscall,
+    abiRules: { 64: forAbiBits(rulesBySyscall, 64), 32: forAbiBits(rulesBySyscall, 32) },
+  };
+}
+
+function forAbiBits(
+  rulesBySyscall: ReadonlyMap<string, readonly IndexedRule[]>,
+  bits: 32 | 64,
+): ReadonlyMap<string, readonly AbiRule[]> {
+  const narrow = (c: ArgCondition): ArgCondition => conditionForAbiBits(c, bits);
+  return new Map(
+    [...rulesBySyscall].map(([name, rules]) => [
+      name,
+      rules.map((r) => ({ ...r, conditions: r.rule.conditions.map(narrow) })),
+    ]),
+  );
+}
+
+/**
+ * A condition as an ABI evaluates it. On 32-bit ABIs (i386, arm) the kernel passes the syscall only
+ * the low 32 bits of each argument register, but seccomp_data carries the full register: a 64-bit
+ * process entering through `int 0x80` can set the upper half to anything. So there every condition
+ * compares the low word only, with its constants cut to 32 bits (as libseccomp does); comparing all 64
+ * bits would let `socket(0x1_00000026)` slip past a rule denying `socket(38)`.
+ */
+export function conditionForAbi(condition: ArgCondition, arch: Arch): ArgCondition {
+  return conditionForAbiBits(condition, ARCH_BITS[arch]);
+}
+
+function conditionForAbiBits(condition: ArgCondition, bits: 32 | 64): ArgCondition {
+  if (bits === 64 || condition.width === 32) return condition;
+  const mask = condition.mask === undefined ? {} : { mask: condition.mask & MASK_32 };
+  return { ...condition, ...mask, width: 32, value: condition.value & MASK_32 };
 }
 
 /** The rules that name `syscall`, in precedence order (first match wins among them). */
@@ -73,15 +114,20 @@ export function decide(policy: ResolvedPolicy, arch: Arch, nr: number, args: rea
   if (!index.architectures.has(arch)) return { action: policy.badArchAction, decidedBy: 'badArch' };
   const name = syscallName(arch, nr);
   if (name === undefined) return { action: policy.unknownAction, decidedBy: 'unknown' };
-  for (const { rule, index: ruleIndex } of index.rulesBySyscall.get(name) ?? NO_RULES) {
-    if (ruleMatches(rule, args)) return { action: rule.action, decidedBy: 'rule', rule, ruleIndex };
+  for (const { rule, index: ruleIndex, conditions } of index.abiRules[ARCH_BITS[arch]].get(name) ??
+    NO_RULES) {
+    if (conditionsHold(conditions, args)) return { action: rule.action, decidedBy: 'rule', rule, ruleIndex };
   }
   return { action: policy.defaultAction, decidedBy: 'default' };
 }
 
 /** True when every condition of the rule holds (a rule without conditions always matches its syscalls). */
 export function ruleMatches(rule: PolicyRule, args: readonly bigint[]): boolean {
-  for (const condition of rule.conditions) {
+  return conditionsHold(rule.conditions, args);
+}
+
+function conditionsHold(conditions: readonly ArgCondition[], args: readonly bigint[]): boolean {
+  for (const condition of conditions) {
     if (!conditionHolds(condition, args)) return false;
   }
   return true;

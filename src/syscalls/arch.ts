@@ -37,7 +37,11 @@ export const SCMP_ARCH_NAME: Readonly<Record<Arch, string>> = {
   loongarch64: 'SCMP_ARCH_LOONGARCH64',
 };
 
-/** Word size of the ABI's registers: a 32-bit ABI can never pass a non-zero upper argument word. */
+/**
+ * Word size of the ABI's syscall arguments. A 32-bit ABI's syscalls read only the low 32 bits, but
+ * seccomp_data may still carry a non-zero upper word (a 64-bit process using `int 0x80`), so filters
+ * must compare only the low word there.
+ */
 export const ARCH_BITS: Readonly<Record<Arch, 32 | 64>> = {
   x86_64: 64,
   x32: 64,
