@@ -15,7 +15,9 @@ export class PolicyError extends Error {
   readonly problems: readonly PolicyProblem[];
 
   constructor(problems: PolicyProblem | readonly PolicyProblem[]) {
-    const list = Array.isArray(problems) ? (problems as readonly PolicyProblem[]) : [problems as PolicyProblem];
+    const list = Array.isArray(problems)
+      ? (problems as readonly PolicyProblem[])
+      : [problems as PolicyProblem];
     super(list.map(formatProblem).join('\n'));
     this.problems = list;
   }

@@ -5,7 +5,7 @@
  */
 import { actionToRet } from '../../src/policy/action.js';
 import type { PolicyRule } from '../../src/policy/ir.js';
-import { ARCH_BITS, syscallName, type Arch } from '../../src/syscalls/arch.js';
+import { ARCH_BITS, archForAudit, syscallName, type Arch } from '../../src/syscalls/arch.js';
 import {
   IPC_FAMILY,
   SOCKETCALL_FAMILY,
@@ -184,7 +184,10 @@ export function x86_64NumbersWithoutX32Bit(
  */
 export function specDecision(spec: LibseccompSpec, probe: Probe, widths: CompareWidths): number | undefined {
   if (probe.abi === 'foreign') return undefined;
-  const name = syscallName(probe.abi, probe.nr);
+  // The ABI the kernel would see: boundary probes cross the x32 bit (x86_64's 0x40000000 is x32's read).
+  const abi = archForAudit(probe.auditArch, probe.nr);
+  if (abi === undefined) return undefined;
+  const name = syscallName(abi, probe.nr);
   const defaultRet = actionToRet(spec.defaultAction);
   const rules = spec.rules.filter((peer) => peer.syscall === name && actionToRet(peer.action) !== defaultRet);
   const unconditional = rules.find((peer) => peer.conditions.length === 0);

@@ -6,10 +6,9 @@ import { loadAnyPolicy } from '../../formats/load.js';
 import { lintPolicy, SEVERITIES, severityRank, type Finding, type Severity } from '../../policy/lint.js';
 import { parseDay } from '../../policy/lint-governance.js';
 import { toSarif } from '../../policy/sarif.js';
-import { hostArch } from '../../syscalls/arch.js';
 import { optionValue, requirePositional, UsageError, type ParsedArgs } from '../args.js';
 import type { Command, CommandIO } from '../command.js';
-import { archOption } from './disasm.js';
+import { archOrHost } from '../arch-option.js';
 
 const USAGE = `usage: sysfence check POLICY [--format text|json|sarif] [--fail-on error|warning|info]
                       [--now YYYY-MM-DD] [--arch ARCH]
@@ -100,7 +99,7 @@ async function run(args: ParsedArgs, io: CommandIO): Promise<number> {
   const format = parseFormat(args);
   const failOn = parseFailOn(args);
   const now = parseNow(args);
-  const loaded = await loadAnyPolicy(path, { arch: archOption(args) ?? hostArch() });
+  const loaded = await loadAnyPolicy(path, { arch: archOrHost(args) });
   for (const warning of loaded.warnings) io.stderr(`warning: ${warning}\n`);
 
   const findings = lintPolicy(loaded.policy, now === undefined ? {} : { now });

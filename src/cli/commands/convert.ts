@@ -10,7 +10,7 @@ import { loadAnyPolicy } from '../../formats/load.js';
 import { exportOci, policyToYaml } from '../../formats/oci.js';
 import { parseActionText } from '../../policy/action-text.js';
 import type { Action } from '../../policy/action.js';
-import { hostArch, parseArch, type Arch } from '../../syscalls/arch.js';
+import { archOrHost } from '../arch-option.js';
 import { optionValue, requirePositional, UsageError, type ParsedArgs } from '../args.js';
 import type { Command, CommandIO } from '../command.js';
 
@@ -49,13 +49,6 @@ function parseCaps(text: string | undefined): readonly string[] | undefined {
   return [...caps];
 }
 
-function parseArchOption(text: string | undefined): Arch {
-  if (text === undefined) return hostArch();
-  const arch = parseArch(text);
-  if (arch === undefined) throw new UsageError(`unknown architecture '${text}'`);
-  return arch;
-}
-
 function parseKernel(text: string | undefined): string | undefined {
   if (text !== undefined && !/^\d+\.\d+/.test(text))
     throw new UsageError(`--kernel wants X.Y, not '${text}'`);
@@ -71,7 +64,7 @@ async function run(args: ParsedArgs, io: CommandIO): Promise<number> {
   const target = optionValue(args, 'to');
   if (target !== 'oci' && target !== 'yaml') throw new UsageError('--to must be oci or yaml');
   const loaded = await loadAnyPolicy(input, {
-    arch: parseArchOption(optionValue(args, 'arch')),
+    arch: archOrHost(args),
     caps: parseCaps(optionValue(args, 'caps')),
     kernelVersion: parseKernel(optionValue(args, 'kernel')),
     unknownAction: parseUnknownAction(optionValue(args, 'unknown-action')),

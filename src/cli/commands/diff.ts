@@ -6,10 +6,9 @@ import { diffPolicies, formatDiffEntry, type DiffEntry } from '../../bpf/diff.js
 import { loadAnyPolicy } from '../../formats/load.js';
 import { formatAction } from '../../policy/action.js';
 import { errnoName } from '../../syscalls/errno.js';
-import { hostArch } from '../../syscalls/arch.js';
 import { optionValue, requirePositional, UsageError, type ParsedArgs } from '../args.js';
 import type { Command, CommandIO } from '../command.js';
-import { archOption } from './disasm.js';
+import { archOrHost } from '../arch-option.js';
 
 const USAGE = `usage: sysfence diff A B [--arch ARCH] [--format text|json]
 
@@ -56,7 +55,7 @@ async function run(args: ParsedArgs, io: CommandIO): Promise<number> {
   const pathB = requirePositional(args, 1, 'policy B');
   if (args.positionals.length > 2) throw new UsageError('diff takes two policies');
   const format = parseFormat(args);
-  const arch = archOption(args) ?? hostArch();
+  const arch = archOrHost(args);
   const [a, b] = await Promise.all([loadAnyPolicy(pathA, { arch }), loadAnyPolicy(pathB, { arch })]);
   for (const warning of [...a.warnings, ...b.warnings]) io.stderr(`warning: ${warning}\n`);
 
