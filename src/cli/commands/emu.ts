@@ -1,18 +1,13 @@
 /** `sysfence emu FILTER [--arch ARCH] SYSCALL [ARG0..ARG5] [--trace]`: what a raw filter decides for one syscall. */
 import { disassembleLines, DISASM_HEADER, formatRet } from '../../bpf/disasm.js';
 import { emulateTraced } from '../../bpf/emulator.js';
-import { PolicyError } from '../../policy/errors.js';
-import { parseIntegerLiteral, parseValue } from '../../policy/values.js';
-import { didYouMean } from '../../policy/suggest.js';
-import { AUDIT_ARCH, isBigEndian, isKnownSyscall, syscallNumber, type Arch } from '../../syscalls/arch.js';
+import { AUDIT_ARCH, isBigEndian } from '../../syscalls/arch.js';
 import { errnoName } from '../../syscalls/errno.js';
-import { ALL_SYSCALL_NAMES } from '../../syscalls/tables.generated.js';
-import { hasFlag, requirePositional, UsageError, type ParsedArgs } from '../args.js';
+import { hasFlag, requirePositional, type ParsedArgs } from '../args.js';
+import { parseArgumentOperands, parseSyscallOperand } from '../syscall-operands.js';
 import type { Command, CommandIO } from '../command.js';
 import { archOrHost } from '../arch-option.js';
 import { readFilterFile } from './disasm.js';
-
-const MAX_ARGS = 6;
 
 const USAGE = `usage: sysfence emu FILTER [--arch ARCH] SYSCALL [ARG0 ... ARG5] [--trace]
 
@@ -24,32 +19,6 @@ the decision, e.g. ALLOW, ERRNO(1) (EPERM), KILL_PROCESS.
                put negative values after --, e.g. sysfence emu F.bpf openat -- -100 0 0
   --trace      also list the instructions executed
 `;
-
-/** A syscall name looked up on `arch`, or a number. */
-function parseSyscall(text: string, arch: Arch): number {
-  const literal = parseIntegerLiteral(text);
-  if (literal !== undefined) {
-    if (literal < -(1n << 31n) || literal > 0xffffffffn)
-      throw new UsageError(`syscall number ${text} is out of range`);
-    return Number(BigInt.asUintN(32, literal));
-  }
-  const nr = syscallNumber(arch, text);
-  if (nr !== undefined) return nr;
-  if (isKnownSyscall(text)) throw new UsageError(`syscall '${text}' does not exist on ${arch}`);
-  const hint = didYouMean(text, ALL_SYSCALL_NAMES);
-  throw new UsageError(`unknown syscall '${text}'${hint === undefined ? '' : ` (${hint})`}`);
-}
-
-function parseArgument(text: string, position: number): bigint {
-  try {
-    return parseValue(text, 64);
-  } catch (error) {
-    if (!(error instanceof PolicyError)) throw error;
-    const problem = error.problems[0];
-    const hint = problem?.hint === undefined ? '' : ` (${problem.hint})`;
-    throw new UsageError(`ARG${position}: ${problem?.message ?? error.message}${hint}`);
-  }
-}
 
 /** The decision as printed: formatRet plus the errno's name when it has one. */
 function decisionText(ret: number): string {
@@ -64,13 +33,11 @@ async function run(args: ParsedArgs, io: CommandIO): Promise<number> {
   const operands = { ...args, positionals: [...args.positionals, ...args.rest] };
   const path = requirePositional(operands, 0, 'FILTER');
   const arch = archOrHost(args);
-  const nr = parseSyscall(requirePositional(operands, 1, 'SYSCALL'), arch);
-  const argTexts = operands.positionals.slice(2);
-  if (argTexts.length > MAX_ARGS)
-    throw new UsageError(`at most ${MAX_ARGS} syscall arguments, got ${argTexts.length}`);
+  const nr = parseSyscallOperand(requirePositional(operands, 1, 'SYSCALL'), arch);
+  const syscallArgs = parseArgumentOperands(operands.positionals.slice(2));
   const bigEndian = isBigEndian(arch);
   const program = readFilterFile(path, bigEndian);
-  const data = { nr, arch: AUDIT_ARCH[arch], args: argTexts.map(parseArgument) };
+  const data = { nr, arch: AUDIT_ARCH[arch], args: syscallArgs };
   const result = emulateTraced(program, data, { bigEndian });
   if (hasFlag(args, 'trace')) {
     const lines = disassembleLines(program, { arch, bigEndian });

@@ -1,9 +1,7 @@
 /** `sysfence explain POLICY SYSCALL [ARG0 ... ARG5] [--arch ARCH]`: why the policy decides what it does. */
-import { isKnownSyscall, parseArch, syscallNumber, ARCHES, type Arch } from '../../syscalls/arch.js';
+import type { Arch } from '../../syscalls/arch.js';
 import { errnoName } from '../../syscalls/errno.js';
-import { ALL_SYSCALL_NAMES } from '../../syscalls/tables.generated.js';
 import { formatAction, type Action } from '../../policy/action.js';
-import { PolicyError } from '../../policy/errors.js';
 import {
   describeCondition,
   explainSyscall,
@@ -12,12 +10,11 @@ import {
 } from '../../policy/explain.js';
 import type { PolicyRule, ResolvedPolicy, SourceLocation } from '../../policy/ir.js';
 import { loadPolicy } from '../../policy/load.js';
-import { didYouMean } from '../../policy/suggest.js';
-import { formatValue, parseIntegerLiteral, parseValue } from '../../policy/values.js';
-import { optionValue, requirePositional, UsageError, type ParsedArgs } from '../args.js';
+import { formatValue } from '../../policy/values.js';
+import { archOption } from '../arch-option.js';
+import { requirePositional, type ParsedArgs } from '../args.js';
 import type { Command, CommandIO } from '../command.js';
-
-const MAX_ARGS = 6;
+import { parseArgumentOperands, parseSyscallOperand } from '../syscall-operands.js';
 
 export const explainCommand: Command = {
   name: 'explain',
@@ -35,49 +32,16 @@ export const explainCommand: Command = {
 async function runExplain(args: ParsedArgs, io: CommandIO): Promise<number> {
   const policyFile = requirePositional(args, 0, 'POLICY');
   const syscallText = requirePositional(args, 1, 'SYSCALL');
-  const argTexts = args.positionals.slice(2);
-  if (argTexts.length > MAX_ARGS)
-    throw new UsageError(`at most ${MAX_ARGS} syscall arguments, got ${argTexts.length}`);
+  const syscallArgs = parseArgumentOperands(args.positionals.slice(2));
   const policy = await loadPolicy(policyFile);
-  const arch = chooseArch(policy, optionValue(args, 'arch'));
-  const nr = parseSyscall(syscallText, arch);
-  const values = argTexts.map(parseArgument);
-  const padded = [...values, ...new Array<bigint>(MAX_ARGS - values.length).fill(0n)];
-  io.stdout(formatExplanation(policy, explainSyscall(policy, arch, nr, padded)));
+  const arch = chooseArch(policy, args);
+  const nr = parseSyscallOperand(syscallText, arch);
+  io.stdout(formatExplanation(policy, explainSyscall(policy, arch, nr, syscallArgs)));
   return 0;
 }
 
-function chooseArch(policy: ResolvedPolicy, text: string | undefined): Arch {
-  if (text === undefined) return policy.architectures[0] as Arch;
-  const arch = parseArch(text);
-  if (arch === undefined)
-    throw new UsageError(`unknown architecture '${text}' (known: ${ARCHES.join(', ')})`);
-  return arch;
-}
-
-/** A syscall name (looked up on `arch`) or a number. */
-function parseSyscall(text: string, arch: Arch): number {
-  const literal = parseIntegerLiteral(text);
-  if (literal !== undefined) {
-    if (literal < 0n || literal > 0xffffffffn) throw new UsageError(`syscall number ${text} is out of range`);
-    return Number(literal);
-  }
-  const nr = syscallNumber(arch, text);
-  if (nr !== undefined) return nr;
-  if (isKnownSyscall(text)) throw new UsageError(`syscall '${text}' does not exist on ${arch}`);
-  const hint = didYouMean(text, ALL_SYSCALL_NAMES);
-  throw new UsageError(`unknown syscall '${text}'${hint ? ` (${hint})` : ''}`);
-}
-
-function parseArgument(text: string, position: number): bigint {
-  try {
-    return parseValue(text, 64);
-  } catch (error) {
-    if (!(error instanceof PolicyError)) throw error;
-    const problem = error.problems[0];
-    const hint = problem?.hint ? ` (${problem.hint})` : '';
-    throw new UsageError(`ARG${position}: ${problem?.message ?? error.message}${hint}`);
-  }
+function chooseArch(policy: ResolvedPolicy, args: ParsedArgs): Arch {
+  return archOption(args) ?? (policy.architectures[0] as Arch);
 }
 
 function formatExplanation(policy: ResolvedPolicy, explanation: Explanation): string {
