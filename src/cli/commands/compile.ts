@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { compile, formatC } from '../../bpf/compiler.js';
 import { encodeProgram } from '../../bpf/insn.js';
 import { loadAnyPolicy } from '../../formats/load.js';
+import { POLICY_LOAD_OPTIONS, POLICY_LOAD_USAGE, policyLoadOptions } from '../load-options.js';
 import { applyMode, parseMode } from '../../policy/modes.js';
 import type { Arch } from '../../syscalls/arch.js';
 import { archOrHost } from '../arch-option.js';
@@ -14,7 +15,7 @@ import type { Command, CommandIO } from '../command.js';
 import { readProfileCounts } from '../profile-counts.js';
 
 const USAGE = `usage: sysfence compile POLICY [--arch ARCH] [--format bpf|c] [-o FILE] [--mode enforce|log|tiered]
-                        [--profile COUNTS.json] [--caps CAP,...] [--kernel X.Y]
+                        [--profile COUNTS.json] [--caps CAP,...] [--kernel X.Y] [--unknown-action A]
 
 Compiles POLICY (sysfence YAML/JSON, or OCI/Docker seccomp JSON) into one classic-BPF seccomp program for
 a kernel of ARCH (default: this machine's), covering every ABI the policy lists that such a kernel runs.
@@ -22,7 +23,7 @@ a kernel of ARCH (default: this machine's), covering every ABI the policy lists 
   --format c     a C array and struct sock_fprog, for other loaders
   -o FILE        where to write (default: stdout for c; required for bpf)
   --profile F    JSON object {syscall: count}: hot syscalls get shorter paths
-Prints statistics (instructions, cacheable syscalls per ABI) and warnings to stderr.
+${POLICY_LOAD_USAGE}Prints statistics (instructions, cacheable syscalls per ABI) and warnings to stderr.
 `;
 
 async function run(args: ParsedArgs, io: CommandIO): Promise<number> {
@@ -33,12 +34,7 @@ async function run(args: ParsedArgs, io: CommandIO): Promise<number> {
   const output = optionValue(args, 'output');
   if (format === 'bpf' && output === undefined) throw new UsageError('--format bpf needs -o FILE');
 
-  const caps = optionValue(args, 'caps');
-  const loaded = await loadAnyPolicy(path, {
-    arch,
-    caps: caps === undefined ? undefined : caps.split(',').filter((c) => c !== ''),
-    kernelVersion: optionValue(args, 'kernel'),
-  });
+  const loaded = await loadAnyPolicy(path, policyLoadOptions(args));
   const policy = applyMode(loaded.policy, parseMode(optionValue(args, 'mode') ?? 'enforce'));
   const profilePath = optionValue(args, 'profile');
   const profile = profilePath === undefined ? undefined : readProfileCounts(profilePath);
@@ -70,13 +66,11 @@ export const compileCommand: Command = {
   summary: 'compile a policy into a seccomp-BPF program (raw or C)',
   usage: USAGE,
   options: [
-    { name: 'arch', value: true },
     { name: 'format', value: true },
     { name: 'output', short: 'o', value: true },
     { name: 'mode', value: true },
     { name: 'profile', value: true },
-    { name: 'caps', value: true },
-    { name: 'kernel', value: true },
+    ...POLICY_LOAD_OPTIONS,
   ],
   run,
 };
