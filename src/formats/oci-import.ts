@@ -645,7 +645,7 @@ function warnAbout32BitTruncation(
     if (!wide) continue;
     const at = rule.location;
     context.warnings.push(
-      `${at.file}:${at.line}:${at.column}: a value above 32 bits: on ${narrow.join(', ')} libseccomp compares only its low 32 bits, the imported rule compares all 64`,
+      `${at.file}:${at.line}:${at.column}: a value above 32 bits on ${narrow.join(', ')}: eq/ne/masked_eq compare its low 32 bits there (as libseccomp does), but lt/le/gt/ge against it decide every 32-bit argument alike, where libseccomp compares the cut value`,
     );
   }
 }

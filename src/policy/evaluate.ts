@@ -9,7 +9,7 @@
  */
 import { ARCH_BITS, syscallName, type Arch } from '../syscalls/arch.js';
 import type { Action } from './action.js';
-import type { ArgCondition, PolicyRule, ResolvedPolicy } from './ir.js';
+import type { ArgCondition, ArgOp, PolicyRule, ResolvedPolicy } from './ir.js';
 
 export type DecisionSource = 'badArch' | 'unknown' | 'rule' | 'default';
 
@@ -90,8 +90,9 @@ function forAbiBits(
  * A condition as an ABI evaluates it. On 32-bit ABIs (i386, arm) the kernel passes the syscall only
  * the low 32 bits of each argument register, but seccomp_data carries the full register: a 64-bit
  * process entering through `int 0x80` can set the upper half to anything. So there every condition
- * compares the low word only, with its constants cut to 32 bits (as libseccomp does); comparing all 64
- * bits would let `socket(0x1_00000026)` slip past a rule denying `socket(38)`.
+ * compares the low word only, with eq/ne/masked_eq constants cut to 32 bits (as libseccomp does, so -1
+ * still means 0xffffffff); comparing all 64 bits would let `socket(0x1_00000026)` slip past a rule
+ * denying `socket(38)`. Orderings against wider constants are folded (wideOrderingOn32Bits).
  */
 export function conditionForAbi(condition: ArgCondition, arch: Arch): ArgCondition {
   return conditionForAbiBits(condition, ARCH_BITS[arch]);
@@ -99,8 +100,24 @@ export function conditionForAbi(condition: ArgCondition, arch: Arch): ArgConditi
 
 function conditionForAbiBits(condition: ArgCondition, bits: 32 | 64): ArgCondition {
   if (bits === 64 || condition.width === 32) return condition;
+  if (condition.value > MASK_32 && isOrdering(condition.op)) return wideOrderingOn32Bits(condition);
   const mask = condition.mask === undefined ? {} : { mask: condition.mask & MASK_32 };
   return { ...condition, ...mask, width: 32, value: condition.value & MASK_32 };
+}
+
+function isOrdering(op: ArgOp): boolean {
+  return op === 'lt' || op === 'le' || op === 'gt' || op === 'ge';
+}
+
+/**
+ * An ordering against a constant above 2^32-1 decides every 32-bit argument the same way: lt/le always
+ * hold, gt/ge never do. Cutting the constant (as for eq, where -1 must still mean 0xffffffff) would turn
+ * `lt 0x1_00000010` into `lt 0x10` and let a deny rule cover far fewer values, so it becomes the
+ * equivalent 32-bit condition instead, which the compiler folds.
+ */
+function wideOrderingOn32Bits(condition: ArgCondition): ArgCondition {
+  const alwaysHolds = condition.op === 'lt' || condition.op === 'le';
+  return { index: condition.index, width: 32, op: alwaysHolds ? 'le' : 'gt', value: MASK_32 };
 }
 
 /** The rules that name `syscall`, in precedence order (first match wins among them). */

@@ -43,6 +43,14 @@ function withAction(rule: PolicyRule, action: Action): PolicyRule {
   return action === rule.action ? rule : { ...rule, action };
 }
 
+/**
+ * In tiered mode a tolerated rule that allows is logged instead, so its use is recorded; a tolerated rule
+ * that stops its syscall (errno, kill, trap...) keeps its action: a tier must never loosen a denial.
+ */
+function tieredAction(rule: PolicyRule): Action {
+  return rule.tier === 'tolerated' && rule.action.kind === 'allow' ? LOG : rule.action;
+}
+
 /** The policy a rollout mode enforces; the input is never modified. */
 export function applyMode(policy: ResolvedPolicy, mode: RolloutMode): ResolvedPolicy {
   switch (mode) {
@@ -59,7 +67,7 @@ export function applyMode(policy: ResolvedPolicy, mode: RolloutMode): ResolvedPo
     case 'tiered':
       return {
         ...policy,
-        rules: policy.rules.map((rule) => (rule.tier === 'tolerated' ? withAction(rule, LOG) : rule)),
+        rules: policy.rules.map((rule) => withAction(rule, tieredAction(rule))),
       };
   }
 }

@@ -121,7 +121,7 @@ export function i386Multiplexing(rules: readonly PolicyRule[]): KnownDifference 
 /** How libseccomp compares on an ABI: it treats i386 and x32 as 32-bit (low words of args and constants). */
 function libseccompWidths(abi: Arch): CompareWidths {
   const narrow = abi === 'i386' || abi === 'x32';
-  return { lowArgs: narrow, lowConstants: narrow };
+  return { lowArgs: narrow, lowConstants: narrow, foldWideOrderings: false };
 }
 
 /**
@@ -131,7 +131,7 @@ function libseccompWidths(abi: Arch): CompareWidths {
  */
 function sysfenceWidths(abi: Arch): CompareWidths {
   const narrow = ARCH_BITS[abi] === 32;
-  return { lowArgs: narrow, lowConstants: narrow };
+  return { lowArgs: narrow, lowConstants: narrow, foldWideOrderings: narrow };
 }
 
 /**
@@ -207,6 +207,8 @@ export function specDecision(spec: LibseccompSpec, probe: Probe, widths: Compare
 export interface CompareWidths {
   readonly lowArgs: boolean;
   readonly lowConstants: boolean;
+  /** lt/le/gt/ge against a constant above 2^32-1 decide every 32-bit argument alike (sysfence, not libseccomp). */
+  readonly foldWideOrderings: boolean;
 }
 
 const LOW_32 = 0xffffffffn;
@@ -218,6 +220,10 @@ function peerConditionHolds(
   args: readonly bigint[],
   widths: CompareWidths,
 ): boolean {
+  if (widths.foldWideOrderings && condition.value > LOW_32) {
+    if (condition.op === 'lt' || condition.op === 'le') return true;
+    if (condition.op === 'gt' || condition.op === 'ge') return false;
+  }
   const arg = (args[condition.index] ?? 0n) & (widths.lowArgs ? LOW_32 : ALL_64);
   const width = widths.lowConstants ? LOW_32 : ALL_64;
   const value = condition.value & width;

@@ -40,6 +40,26 @@ test('32-bit conditions look at the low word only; 64-bit at all of it', async (
   assert.equal(decide(policy, 'x86_64', bind, args(0x1_00000002n)).decidedBy, 'default', 'upper word counts');
 });
 
+test('i386: low words only; eq constants cut to 32 bits, orderings against wider constants folded', async () => {
+  const policy = await policyOf(
+    '  - { syscalls: [setuid], action: errno(EPERM), reason: lt, args: [{ index: 0, op: lt, value: 0x100000010 }] }\n' +
+      '  - { syscalls: [setgid], action: errno(EPERM), reason: gt, args: [{ index: 0, op: gt, value: 0x100000000 }] }\n' +
+      '  - { syscalls: [socket], action: errno(EPERM), reason: eq, args: [{ index: 0, op: eq, value: 38 }] }\n' +
+      '  - { syscalls: [personality], action: errno(EPERM), reason: neg, args: [{ index: 0, op: eq, value: -1 }] }\n',
+    'architectures: [x86_64, i386]\ndefaultAction: allow\n',
+  );
+  const on386 = (name: string, value: bigint): string =>
+    decide(policy, 'i386', nr('i386', name), args(value)).decidedBy;
+  // A 32-bit argument is always below 0x1_00000010 and never above 0x1_00000000.
+  assert.equal(on386('setuid', 100n), 'rule', 'lt a wide constant holds for every 32-bit value');
+  assert.equal(on386('setuid', 0xffffffffn), 'rule');
+  assert.equal(on386('setgid', 0x10n), 'default', 'gt a wide constant never holds');
+  // int 0x80 from a 64-bit process: the upper word is junk the syscall never sees.
+  assert.equal(on386('socket', 0x1_00000026n), 'rule', 'upper word ignored on i386');
+  assert.equal(on386('personality', 0xffffffffn), 'rule', '-1 means 0xffffffff on a 32-bit ABI');
+  assert.equal(decide(policy, 'x86_64', nr('x86_64', 'setuid'), args(100n)).decidedBy, 'rule');
+});
+
 test('badArch, unknown, rule and default decisions', async () => {
   const policy = await policyOf('  - { syscalls: [read], action: allow, reason: r }\n');
   const read = nr('x86_64', 'read');
