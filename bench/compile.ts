@@ -12,10 +12,10 @@
  *
  *   npm run bench:compile          (node dist/bench/compile.js [profile.json] [--runs N])
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { cacheableSyscalls } from '../src/bpf/cache.js';
 import { compile } from '../src/bpf/compiler.js';
+import { dockerDefaultProfilePath } from './docker-profile.js';
 import {
   fillSeccompWords,
   prepareProgram,
@@ -39,11 +39,6 @@ import { PYTHON_HTTP_SERVER_MIX, TYPICAL_ARGUMENTS } from './syscall-mix.js';
 const ARCH = 'x86_64';
 /** The kernel release the profile's minKernel entries are judged against, pinned for repeatable numbers. */
 const KERNEL_VERSION = '6.18';
-const PROFILE_CANDIDATES = [
-  '../../test/fixtures/oci/docker-default.json',
-  '../test/fixtures/oci/docker-default.json',
-];
-const SHARED_PROFILE = '/work/shared/data/profiles/docker-default.json';
 
 const TARGET_MEAN_RATIO = 0.8;
 const TARGET_MAX_EXECUTED = 20;
@@ -64,14 +59,10 @@ interface Column {
   readonly metrics: FilterMetrics;
 }
 
-/** The profile path: an argument, the repository's copy, or the shared data set. */
+/** The profile path: an argument, or the repository's copy of Docker's default profile. */
 function profilePath(): string {
   const given = process.argv.slice(2).find((arg) => !arg.startsWith('--') && !/^\d+$/.test(arg));
-  if (given !== undefined) return given;
-  const local = PROFILE_CANDIDATES.map((rel) => fileURLToPath(new URL(rel, import.meta.url))).find(
-    existsSync,
-  );
-  return local ?? SHARED_PROFILE;
+  return given ?? dockerDefaultProfilePath();
 }
 
 function runsOption(fallback: number): number {

@@ -21,8 +21,8 @@ import { gateProgram } from '../src/enforce/seccomp.js';
 import { loadAnyPolicy } from '../src/formats/load.js';
 import { hostArch, syscallNumber } from '../src/syscalls/arch.js';
 import { libseccompCompile, libseccompUnavailable, specFromPolicy } from './peers/libseccomp.js';
+import { dockerDefaultProfilePath } from './docker-profile.js';
 
-const DOCKER_DEFAULT = '/work/shared/data/profiles/docker-default.json';
 /** Any plausible user-space address: the gate compares it, nothing dereferences it. */
 const GATE_ADDRESS = 0x7f00_1234_5678n;
 
@@ -68,7 +68,7 @@ function buildLoop(dir: string): string {
 
 async function filters(dir: string): Promise<ReadonlyMap<Variant, string>> {
   const arch = hostArch();
-  const { policy } = await loadAnyPolicy(DOCKER_DEFAULT, { arch });
+  const { policy } = await loadAnyPolicy(dockerDefaultProfilePath(), { arch });
   const ours = compile(policy, { arch }).program;
   // Names libseccomp 2.5.4 does not know (the newest syscalls) are left out of its filter.
   const peer = libseccompCompile(specFromPolicy(policy, { optimize: 2, unknownSyscalls: 'skip' })).program;

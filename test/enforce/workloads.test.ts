@@ -5,10 +5,11 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { test } from 'node:test';
+import { dockerDefaultProfilePath } from '../../bench/docker-profile.js';
 import { describe, runUnder, writePolicy } from './support.js';
 
 const PYTHON = '/usr/bin/python3';
-const DOCKER_DEFAULT = '/work/shared/data/profiles/docker-default.json';
+const DOCKER_DEFAULT = dockerDefaultProfilePath();
 const EPERM = 1;
 const EACCES = 13;
 

@@ -2,11 +2,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { actionToRet } from '../../src/policy/action.js';
+import { dockerDefaultProfilePath } from '../../bench/docker-profile.js';
 import { decide } from '../../src/policy/evaluate.js';
 import type { ResolvedPolicy } from '../../src/policy/ir.js';
 import { ARCHES, syscallEntries, syscallNumber, type Arch } from '../../src/syscalls/arch.js';
 
-export const DOCKER_PROFILE_PATH = new URL('../fixtures/oci/docker-default.json', import.meta.url).pathname;
+export const DOCKER_PROFILE_PATH = dockerDefaultProfilePath();
 
 /** Docker's default profile (a copy of shared/data/profiles/docker-default.json, Apache-2.0: LICENSE.docker beside it). */
 export function dockerProfile(): string {

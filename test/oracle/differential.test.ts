@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { compile } from '../../src/bpf/compiler.js';
+import { dockerDefaultProfilePath } from '../../bench/docker-profile.js';
 import { emulate } from '../../src/bpf/emulator.js';
 import type { Program } from '../../src/bpf/insn.js';
 import { importOci } from '../../src/formats/oci-import.js';
@@ -50,7 +51,7 @@ import { argumentVectors, conditionsFor, probesForRules, type Probe } from './pr
 import { cond, policyOf, requireLibseccomp, rule } from './peer.js';
 import { policyArbitrary } from './random-policy.js';
 
-const DOCKER_PROFILE = '/work/shared/data/profiles/docker-default.json';
+const DOCKER_PROFILE = dockerDefaultProfilePath();
 /** Pinned so the profile's minKernel entries do not depend on the machine running the tests. */
 const KERNEL_VERSION = '6.18';
 const ALLOW: Action = { kind: 'allow' };
