@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cacheableSyscalls, isCacheableAllow, mayAllow } from '../../src/bpf/cache.js';
 import { prepareProgram } from '../../src/bpf/emulator.js';
-import { decodeProgram, jump, stmt } from '../../src/bpf/insn.js';
+import { jump, stmt } from '../../src/bpf/insn.js';
 import { AUDIT_ARCH, syscallNumber, X32_SYSCALL_BIT } from '../../src/syscalls/arch.js';
-import { libseccompFilter } from './oracles.js';
+import { libseccompProgram } from './oracles.js';
 
 const ALLOW = 0x7fff0000;
 const EPERM = 0x00050001;
@@ -114,14 +114,13 @@ test('x32 is never cached; arm private syscalls have no cache slot', () => {
 });
 
 test('a libseccomp filter: unconditional allows are cacheable, argument checks are not', () => {
-  const program = decodeProgram(
-    libseccompFilter(
-      [
-        'f = SyscallFilter(ERRNO(1))',
-        'f.add_rule(ALLOW, "read")',
-        'f.add_rule(ALLOW, "write", Arg(0, EQ, 1))',
-      ].join('\n'),
-    ),
+  const program = libseccompProgram(
+    { kind: 'errno', errno: 1 },
+    ['x86_64'],
+    [
+      { syscall: 'read', action: { kind: 'allow' }, conditions: [] },
+      { syscall: 'write', action: { kind: 'allow' }, conditions: [{ index: 0, op: 'eq', value: 1n }] },
+    ],
   );
   const report = cacheableSyscalls(program, 'x86_64');
   assert.deepEqual(report.cacheable, ['read']);

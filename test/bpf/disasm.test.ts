@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { auditArchName, disassemble, disassembleLines, formatRet } from '../../src/bpf/disasm.js';
-import { decodeProgram, jump, stmt } from '../../src/bpf/insn.js';
+import { jump, stmt } from '../../src/bpf/insn.js';
 import { AUDIT_ARCH } from '../../src/syscalls/arch.js';
-import { libseccompFilter } from './oracles.js';
+import { libseccompProgram } from './oracles.js';
 
 const statements = (lines: readonly string[]): string[] => lines.map((line) => line.slice(34));
 
@@ -149,17 +149,14 @@ test('an invalid program is refused, naming the instruction', () => {
 });
 
 test("libseccomp's multi-arch filter lists with names for each ABI", () => {
-  const program = decodeProgram(
-    libseccompFilter(
-      [
-        'f = SyscallFilter(KILL_PROCESS)',
-        'f.add_arch(Arch.X86)',
-        'f.add_arch(Arch.X32)',
-        'f.add_rule(ALLOW, "openat")',
-        'f.add_rule(ERRNO(1), "ptrace")',
-        'f.add_rule(ALLOW, "mmap", Arg(2, LE, 3))',
-      ].join('\n'),
-    ),
+  const program = libseccompProgram(
+    { kind: 'kill_process' },
+    ['x86_64', 'i386', 'x32'],
+    [
+      { syscall: 'openat', action: { kind: 'allow' }, conditions: [] },
+      { syscall: 'ptrace', action: { kind: 'errno', errno: 1 }, conditions: [] },
+      { syscall: 'mmap', action: { kind: 'allow' }, conditions: [{ index: 2, op: 'le', value: 3n }] },
+    ],
   );
   const text = disassemble(program);
   assert.match(text, /if \(A (==|!=) ARCH_X86_64\)/);

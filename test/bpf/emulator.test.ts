@@ -13,10 +13,11 @@ import {
   type SeccompInput,
 } from '../../src/bpf/emulator.js';
 import { disassemble } from '../../src/bpf/disasm.js';
-import { decodeProgram, jump, stmt, type Program, type SockFilter } from '../../src/bpf/insn.js';
-import { actionToRet, SECCOMP_RET } from '../../src/policy/action.js';
+import { jump, stmt, type SockFilter } from '../../src/bpf/insn.js';
+import { actionToRet, SECCOMP_RET, type Action } from '../../src/policy/action.js';
 import { AUDIT_ARCH, hostArch, syscallNumber, type Arch } from '../../src/syscalls/arch.js';
-import { kernelRun, libseccompFilter, type KernelOutcome } from './oracles.js';
+import type { PeerCondition, PeerRule } from '../../bench/peers/libseccomp.js';
+import { kernelRun, libseccompProgram, type KernelOutcome } from './oracles.js';
 
 // Opcodes spelled out so each test reads as the instruction it exercises.
 const LD_ABS = 0x20;
@@ -306,91 +307,62 @@ test("emulator agrees with this machine's kernel on random programs (full 32-bit
 
 // ---- libseccomp as oracle: its filters must decide as its rules say ----
 
-interface OracleRule {
-  readonly syscall: string;
-  readonly action: 'ALLOW' | 'KILL_PROCESS' | 'ERRNO(13)';
-  /** libseccomp Arg(...) conditions, all of which must hold. */
-  readonly conditions: readonly {
-    index: number;
-    op: 'EQ' | 'NE' | 'GT' | 'GE' | 'LT' | 'LE' | 'MASKED_EQ';
-    value: bigint;
-    mask?: bigint;
-  }[];
-}
+const ALLOW_ACTION: Action = { kind: 'allow' };
 
-const ORACLE_RULES: readonly OracleRule[] = [
-  { syscall: 'read', action: 'ALLOW', conditions: [] },
-  { syscall: 'ptrace', action: 'KILL_PROCESS', conditions: [] },
-  { syscall: 'write', action: 'ALLOW', conditions: [{ index: 0, op: 'EQ', value: 1n }] },
+const ORACLE_RULES: readonly PeerRule[] = [
+  { syscall: 'read', action: ALLOW_ACTION, conditions: [] },
+  { syscall: 'ptrace', action: { kind: 'kill_process' }, conditions: [] },
+  { syscall: 'write', action: ALLOW_ACTION, conditions: [{ index: 0, op: 'eq', value: 1n }] },
   {
     syscall: 'openat',
-    action: 'ERRNO(13)',
-    conditions: [{ index: 2, op: 'MASKED_EQ', mask: 3n, value: 1n }],
+    action: { kind: 'errno', errno: 13 },
+    conditions: [{ index: 2, op: 'masked_eq', mask: 3n, value: 1n }],
   },
   {
     syscall: 'mmap',
-    action: 'ALLOW',
+    action: ALLOW_ACTION,
     conditions: [
-      { index: 2, op: 'LE', value: 3n },
-      { index: 1, op: 'GT', value: 0x1000n },
+      { index: 2, op: 'le', value: 3n },
+      { index: 1, op: 'gt', value: 0x1000n },
     ],
   },
-  { syscall: 'close', action: 'ALLOW', conditions: [{ index: 0, op: 'GE', value: 3n }] },
-  { syscall: 'dup', action: 'ALLOW', conditions: [{ index: 0, op: 'LT', value: 0x100000000n }] },
-  { syscall: 'kill', action: 'ALLOW', conditions: [{ index: 1, op: 'NE', value: 9n }] },
+  { syscall: 'close', action: ALLOW_ACTION, conditions: [{ index: 0, op: 'ge', value: 3n }] },
+  { syscall: 'dup', action: ALLOW_ACTION, conditions: [{ index: 0, op: 'lt', value: 0x100000000n }] },
+  { syscall: 'kill', action: ALLOW_ACTION, conditions: [{ index: 1, op: 'ne', value: 9n }] },
 ];
 const DEFAULT_RET = 0x00050001;
 
 /** A condition as libseccomp compiles it: on a 32-bit ABI the argument and the datum are cut to 32 bits. */
-function conditionHolds(c: OracleRule['conditions'][number], args: readonly bigint[], bits: number): boolean {
+function conditionHolds(c: PeerCondition, args: readonly bigint[], bits: number): boolean {
   const arg = BigInt.asUintN(bits, args[c.index] ?? 0n);
   const value = BigInt.asUintN(bits, c.value);
   switch (c.op) {
-    case 'EQ':
+    case 'eq':
       return arg === value;
-    case 'NE':
+    case 'ne':
       return arg !== value;
-    case 'GT':
+    case 'gt':
       return arg > value;
-    case 'GE':
+    case 'ge':
       return arg >= value;
-    case 'LT':
+    case 'lt':
       return arg < value;
-    case 'LE':
+    case 'le':
       return arg <= value;
-    case 'MASKED_EQ':
+    case 'masked_eq':
       return (arg & BigInt.asUintN(bits, c.mask ?? 0n)) === value;
   }
-}
-
-function ruleRet(action: OracleRule['action']): number {
-  if (action === 'ALLOW') return actionToRet({ kind: 'allow' });
-  if (action === 'KILL_PROCESS') return actionToRet({ kind: 'kill_process' });
-  return actionToRet({ kind: 'errno', errno: 13 });
 }
 
 function expectedByRules(arch: Arch, nr: number, args: readonly bigint[]): number {
   const bits = arch === 'i386' ? 32 : 64;
   const rule = ORACLE_RULES.find((r) => syscallNumber(arch, r.syscall) === nr);
   if (rule === undefined || !rule.conditions.every((c) => conditionHolds(c, args, bits))) return DEFAULT_RET;
-  return ruleRet(rule.action);
-}
-
-function libseccompScript(): string {
-  const rules = ORACLE_RULES.map((rule) => {
-    const action = rule.action === 'ERRNO(13)' ? 'ERRNO(13)' : rule.action;
-    const args = rule.conditions.map((c) =>
-      c.op === 'MASKED_EQ'
-        ? `, Arg(${c.index}, MASKED_EQ, ${c.mask}, ${c.value})`
-        : `, Arg(${c.index}, ${c.op}, ${c.value})`,
-    );
-    return `f.add_rule(${action}, "${rule.syscall}"${args.join('')})`;
-  });
-  return ['f = SyscallFilter(ERRNO(1))', 'f.add_arch(Arch.X86)', ...rules].join('\n');
+  return actionToRet(rule.action);
 }
 
 test("emulator decides libseccomp's filter exactly as its rules say (x86_64, i386; x32 hits the bad-arch action)", () => {
-  const program: Program = decodeProgram(libseccompFilter(libseccompScript()));
+  const program = libseccompProgram({ kind: 'errno', errno: 1 }, ['x86_64', 'i386'], ORACLE_RULES);
   assert.match(disassemble(program, { arch: 'x86_64' }), /if \(A == read\) goto/);
   const argSets: bigint[][] = [
     [0n, 0n, 0n],

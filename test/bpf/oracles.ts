@@ -4,35 +4,28 @@
  * seccomp(2)). No mocks: a missing tool fails the test with an install hint.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeProgram, type Program } from '../../src/bpf/insn.js';
-import { hostArch, syscallNumber } from '../../src/syscalls/arch.js';
+import type { Action } from '../../src/policy/action.js';
+import { hostArch, syscallNumber, type Arch } from '../../src/syscalls/arch.js';
+import { libseccompCompile, libseccompUnavailable, type PeerRule } from '../../bench/peers/libseccomp.js';
 
 const PYTHON = '/usr/bin/python3';
 
-function requirePython(module: string, hint: string): void {
-  if (!existsSync(PYTHON)) throw new Error(`${PYTHON} is missing: apt-get install python3 ${hint}`);
-  try {
-    execFileSync(PYTHON, ['-c', `import ${module}`], { stdio: 'pipe' });
-  } catch {
-    throw new Error(`python module '${module}' is missing: apt-get install ${hint}`);
-  }
-}
-
-/** Runs `script` (which must build a libseccomp SyscallFilter named `f`) and returns its raw BPF export. */
-export function libseccompFilter(script: string): Buffer {
-  requirePython('seccomp', 'python3-seccomp');
-  const dir = mkdtempSync(join(tmpdir(), 'sysfence-libseccomp-'));
-  try {
-    const out = join(dir, 'filter.bpf');
-    const program = `import seccomp\nfrom seccomp import *\n${script}\nwith open(${JSON.stringify(out)}, 'wb') as fh:\n    f.export_bpf(fh)\n`;
-    execFileSync(PYTHON, ['-c', program], { stdio: 'pipe' });
-    return readFileSync(out);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+/**
+ * libseccomp's filter (optimize level 1, its default) for hand-written rules, through the shared peer in
+ * bench/peers; libseccomp's default bad-arch action (kill_thread) is kept.
+ */
+export function libseccompProgram(
+  defaultAction: Action,
+  arches: readonly Arch[],
+  rules: readonly PeerRule[],
+): Program {
+  const missing = libseccompUnavailable();
+  if (missing !== undefined) throw new Error(missing);
+  return libseccompCompile({ defaultAction, arches, optimize: 1, rules }).program;
 }
 
 /** What happened to a forked child that loaded a filter and made one syscall. */

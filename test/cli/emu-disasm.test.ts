@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { encodeProgram, jump, stmt } from '../../src/bpf/insn.js';
 import { main } from '../../src/cli/main.js';
 import { AUDIT_ARCH } from '../../src/syscalls/arch.js';
-import { libseccompFilter } from '../bpf/oracles.js';
+import { libseccompProgram } from '../bpf/oracles.js';
 
 interface Run {
   readonly code: number;
@@ -34,15 +34,21 @@ function file(name: string, bytes: Uint8Array): string {
 // with (flags & 3) == 1 is EACCES; i386 too.
 const LIBSECCOMP = file(
   'libseccomp.bpf',
-  libseccompFilter(
-    [
-      'f = SyscallFilter(ERRNO(1))',
-      'f.add_arch(Arch.X86)',
-      'f.add_rule(ALLOW, "read")',
-      'f.add_rule(ALLOW, "write", Arg(0, EQ, 1))',
-      'f.add_rule(KILL_PROCESS, "ptrace")',
-      'f.add_rule(ERRNO(13), "openat", Arg(2, MASKED_EQ, 3, 1))',
-    ].join('\n'),
+  encodeProgram(
+    libseccompProgram(
+      { kind: 'errno', errno: 1 },
+      ['x86_64', 'i386'],
+      [
+        { syscall: 'read', action: { kind: 'allow' }, conditions: [] },
+        { syscall: 'write', action: { kind: 'allow' }, conditions: [{ index: 0, op: 'eq', value: 1n }] },
+        { syscall: 'ptrace', action: { kind: 'kill_process' }, conditions: [] },
+        {
+          syscall: 'openat',
+          action: { kind: 'errno', errno: 13 },
+          conditions: [{ index: 2, op: 'masked_eq', mask: 3n, value: 1n }],
+        },
+      ],
+    ),
   ),
 );
 
