@@ -284,8 +284,8 @@ function bigintText(_key: string, value: unknown): unknown {
 
 /** The same kernel outcome kind (and errno or signal) from both filters. */
 function sameOutcome(a: KernelOutcome, b: KernelOutcome): boolean {
-  if (a.kind === 'signal' || b.kind === 'signal')
-    return a.kind === b.kind && JSON.stringify(a) === JSON.stringify(b);
+  if (a.kind !== 'returned' || b.kind !== 'returned')
+    return a.kind === b.kind && JSON.stringify(a, bigintText) === JSON.stringify(b, bigintText);
   return (a.ret === -1n) === (b.ret === -1n) && a.errno === b.errno;
 }
 

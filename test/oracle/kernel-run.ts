@@ -1,6 +1,7 @@
 /**
- * Runs one system call under a raw filter on this machine's kernel through test/helpers/seccomp-run.c,
- * and predicts the outcome a filter return value should produce, so tests can check kernel, emulator
+ * The kernel as oracle: installs a raw filter in a fresh process on this machine's kernel through
+ * test/helpers/seccomp-run.c (the kernel's verdict on the program, and optionally one system call under
+ * it), and predicts the outcome a filter return value should produce, so tests can check kernel, emulator
  * and peers against each other.
  */
 import { spawnSync } from 'node:child_process';
@@ -13,7 +14,11 @@ import { actionToRet, retToAction, type Action } from '../../src/policy/action.j
 
 export type KernelOutcome =
   | { readonly kind: 'returned'; readonly ret: bigint; readonly errno: number }
-  | { readonly kind: 'signal'; readonly signal: string };
+  | { readonly kind: 'signal'; readonly signal: string }
+  /** The kernel refused to install the filter. */
+  | { readonly kind: 'rejected'; readonly errno: number }
+  /** Installed; no call was asked for. */
+  | { readonly kind: 'loaded' };
 
 /** What the test expects from a filter decision, independent of the syscall's own result when allowed. */
 export type ExpectedOutcome =
@@ -58,28 +63,40 @@ export function writeFilterFile(program: Program | Buffer): string {
   return path;
 }
 
-/** Installs the filter in a fresh child and makes the syscall there; `buf` passes a scratch buffer. */
+/**
+ * Installs the filter in a fresh child and, given `nr`, makes that syscall there (`buf` passes a scratch
+ * buffer); without `nr` it only reports whether the kernel accepts the filter.
+ */
 export function runUnderFilter(
   filterFile: string,
   abi: 'x86_64' | 'i386',
-  nr: number,
+  nr?: number,
   args: readonly (bigint | 'buf')[] = [],
 ): KernelOutcome {
-  const argv = [
-    '--abi',
-    abi,
-    filterFile,
-    String(nr),
-    ...args.map((arg) => (arg === 'buf' ? 'buf' : `0x${arg.toString(16)}`)),
-  ];
+  const call =
+    nr === undefined
+      ? []
+      : [String(nr), ...args.map((arg) => (arg === 'buf' ? 'buf' : `0x${arg.toString(16)}`))];
+  const argv = ['--abi', abi, filterFile, ...call];
   const run = spawnSync(seccompRunner(), argv, { encoding: 'utf8', timeout: 10_000 });
   if (run.error !== undefined) throw new Error(`seccomp-run did not run: ${run.error.message}`);
   if (run.signal !== null) return { kind: 'signal', signal: run.signal };
   if (run.status !== 0)
     throw new Error(`seccomp-run ${argv.join(' ')} exited ${run.status}: ${run.stderr.trim()}`);
+  const rejected = /^load_errno=(\d+)$/m.exec(run.stdout);
+  if (rejected !== null) return { kind: 'rejected', errno: Number(rejected[1]) };
+  if (nr === undefined) return { kind: 'loaded' };
   const match = /^ret=(-?\d+) errno=(\d+)$/m.exec(run.stdout);
   if (match === null) throw new Error(`seccomp-run printed no result: ${JSON.stringify(run.stdout)}`);
   return { kind: 'returned', ret: BigInt(match[1] as string), errno: Number(match[2]) };
+}
+
+/** runUnderFilter for an in-memory program on the host's native ABI. */
+export function runProgram(
+  program: Program,
+  call?: { readonly nr: number; readonly args: readonly bigint[] },
+): KernelOutcome {
+  return runUnderFilter(writeFilterFile(program), 'x86_64', call?.nr, call?.args);
 }
 
 /**
