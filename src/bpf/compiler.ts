@@ -12,6 +12,7 @@ import type { ResolvedPolicy } from '../policy/ir.js';
 import type { Arch } from '../syscalls/arch.js';
 import { isBigEndian, kernelAbis } from '../syscalls/arch.js';
 import { buildArgCheck } from './argcheck.js';
+import { cacheableSyscalls } from './cache.js';
 import { CompileError } from './compile-error.js';
 import type { DagNode } from './dag.js';
 import { NodePool } from './dag.js';
@@ -46,8 +47,8 @@ export interface ArchGroupStats {
 export interface CompileStats {
   readonly instructions: number;
   /**
-   * Per ABI, the allowed syscalls whose path reads only nr and arch, which the kernel's action cache
-   * (5.11+) can skip the filter for; the kernel itself never caches x32 or arm's private 0x0f0000 calls.
+   * Per ABI, the allowed syscalls the kernel's action cache (5.11+) will skip the filter for, found by the
+   * kernel's own walk (cache.ts) over the finished program: none for x32 or arm's private 0x0f0000 calls.
    */
   readonly cacheable: ReadonlyArray<{ readonly abi: Arch; readonly syscalls: readonly string[] }>;
   readonly groups: readonly ArchGroupStats[];
@@ -104,7 +105,7 @@ export function compile(policy: ResolvedPolicy, options: CompileOptions): Compil
     abis: [...abis],
     stats: {
       instructions: layout.program.length,
-      cacheable: decisions.constAllowed,
+      cacheable: abis.map((abi) => ({ abi, syscalls: cacheableSyscalls(layout.program, abi).cacheable })),
       groups: searches.map(groupStats),
       jumpsAdded: layout.jumpsAdded,
       returnsCopied: layout.returnsCopied,

@@ -5,7 +5,7 @@
  * the tree and code generator only decide how fast a program finds an interval.
  */
 import type { Action } from '../policy/action.js';
-import { actionToRet, SECCOMP_RET } from '../policy/action.js';
+import { actionToRet } from '../policy/action.js';
 import type { PolicyRule, ResolvedPolicy, SourceLocation } from '../policy/ir.js';
 import type { Arch } from '../syscalls/arch.js';
 import { AUDIT_ARCH, syscallEntries, X32_SYSCALL_BIT } from '../syscalls/arch.js';
@@ -59,8 +59,6 @@ export interface DecisionInput {
 
 export interface Decisions {
   readonly groups: readonly ArchGroup[];
-  /** Per accepted ABI, the syscalls allowed without looking at arguments (in number order). */
-  readonly constAllowed: ReadonlyArray<{ readonly abi: Arch; readonly syscalls: readonly string[] }>;
   readonly warnings: readonly string[];
 }
 
@@ -95,16 +93,7 @@ export function buildDecisions(input: DecisionInput): Decisions {
   const groups = groupAbis(input.abis).map((group) =>
     buildGroup(group.auditArch, group.abis, input, targets, weigh),
   );
-  const constAllowed = input.abis.map((abi) => ({
-    abi,
-    syscalls: syscallEntries(abi)
-      .filter(([name]) => {
-        const target = targets.forSyscall(abi, name);
-        return target.kind === 'ret' && target.ret === SECCOMP_RET.ALLOW;
-      })
-      .map(([name]) => name),
-  }));
-  return { groups, constAllowed, warnings: [...warnings] };
+  return { groups, warnings: [...warnings] };
 }
 
 /** Rules indexed by syscall name (in precedence order) with their conditions as the ABI sees them, folded. */
