@@ -5,7 +5,7 @@
  */
 import { syscallName, type Arch } from '../syscalls/arch.js';
 import type { ArgCondition, ArgOp, PolicyRule, ResolvedPolicy } from './ir.js';
-import { conditionHolds, decide, rulesForSyscall, type Decision } from './evaluate.js';
+import { conditionForAbi, conditionHolds, decide, rulesForSyscall, type Decision } from './evaluate.js';
 import { formatValue } from './values.js';
 
 export interface ConditionFailure {
@@ -64,7 +64,7 @@ export function explainSyscall(
   const rules = rulesForSyscall(policy, syscall).map(({ rule, index }) => ({
     rule,
     index,
-    verdict: verdictFor(rule, index, decision, args),
+    verdict: verdictFor(rule, index, decision, args, arch),
   }));
   return { ...base, rules };
 }
@@ -74,16 +74,22 @@ function verdictFor(
   index: number,
   decision: Decision,
   args: readonly bigint[],
+  arch: Arch,
 ): RuleVerdict {
   if (index === decision.ruleIndex) return { kind: 'decided' };
-  const failures = failedConditions(rule, args);
+  const failures = failedConditions(rule, args, arch);
   return failures.length === 0 ? { kind: 'shadowed' } : { kind: 'not-matched', failures };
 }
 
-/** The rule's conditions that do not hold for these arguments. */
-export function failedConditions(rule: PolicyRule, args: readonly bigint[]): readonly ConditionFailure[] {
+/** The rule's conditions that do not hold for these arguments, as the ABI compares them (conditionForAbi). */
+export function failedConditions(
+  rule: PolicyRule,
+  args: readonly bigint[],
+  arch: Arch,
+): readonly ConditionFailure[] {
   const failures: ConditionFailure[] = [];
-  rule.conditions.forEach((condition, position) => {
+  rule.conditions.forEach((written, position) => {
+    const condition = conditionForAbi(written, arch);
     if (conditionHolds(condition, args)) return;
     const raw = args[condition.index] ?? 0n;
     const seen = BigInt.asUintN(condition.width, raw);

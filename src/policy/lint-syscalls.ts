@@ -4,7 +4,7 @@
  * (risk catalogue, equivalence classes, vDSO list, multiplexer tables) so new entries there are
  * checked without touching this file.
  */
-import type { Arch } from '../syscalls/arch.js';
+import { syscallNumber, type Arch } from '../syscalls/arch.js';
 import {
   EQUIVALENCE_CLASSES,
   MULTIPLEXERS,
@@ -13,7 +13,7 @@ import {
   type Multiplexer,
 } from '../syscalls/equivalents.js';
 import { RISK_CATALOGUE, type RiskLevel } from '../syscalls/risk.js';
-import { ruleMatches, rulesForSyscall } from './evaluate.js';
+import { decide } from './evaluate.js';
 import { finding, type Finding, type Severity } from './lint-catalogue.js';
 import {
   abisWith,
@@ -152,11 +152,21 @@ export function lintVdsoRestrictions(policy: ResolvedPolicy): Finding[] {
   return findings;
 }
 
-/** True when the policy lets the multiplexer through for sub-call selector `call` (other arguments 0). */
-function multiplexerLetsThrough(policy: ResolvedPolicy, mux: Multiplexer, call: number): boolean {
+/**
+ * True when the policy lets the multiplexer through for sub-call selector `call` (other arguments 0) on
+ * one of `abis`, decided by the reference evaluator so 32-bit ABI argument rules apply as they do there.
+ */
+function multiplexerLetsThrough(
+  policy: ResolvedPolicy,
+  mux: Multiplexer,
+  call: number,
+  abis: readonly Arch[],
+): boolean {
   const args = [BigInt(call), 0n, 0n, 0n, 0n, 0n];
-  const match = rulesForSyscall(policy, mux.syscall).find(({ rule }) => ruleMatches(rule, args));
-  return letsThrough(match === undefined ? policy.defaultAction : match.rule.action);
+  return abis.some((abi) => {
+    const nr = syscallNumber(abi, mux.syscall);
+    return nr !== undefined && letsThrough(decide(policy, abi, nr, args).action);
+  });
 }
 
 /** multiplexer-hole (a restricted direct call reachable through the multiplexer) and multiplexer-allowed. */
@@ -164,7 +174,7 @@ export function lintMultiplexers(policy: ResolvedPolicy): Finding[] {
   return MULTIPLEXERS.flatMap((mux) => {
     const abis = policy.architectures.filter((abi) => mux.arches.includes(abi));
     if (abis.length === 0) return [];
-    const reachable = mux.calls.filter(({ call }) => multiplexerLetsThrough(policy, mux, call));
+    const reachable = mux.calls.filter(({ call }) => multiplexerLetsThrough(policy, mux, call, abis));
     if (reachable.length === 0) return [];
     const rule = firstLettingThrough(policy, mux.syscall)?.rule;
     // As with equivalence holes, only calls an explicit rule restricts count as holes; the rest of

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { main } from '../../src/cli/main.js';
 import { describeCondition, explainSyscall } from '../../src/policy/explain.js';
-import { loadPolicy } from '../../src/policy/load.js';
+import { loadPolicy, parsePolicyText } from '../../src/policy/load.js';
 import { syscallNumber } from '../../src/syscalls/arch.js';
 import { FIXTURES } from './policy-problems.js';
 
@@ -123,4 +123,31 @@ test('explainSyscall verdicts and condition text', async () => {
     'arg1 & 0xf == 0x1 (32-bit)',
   );
   assert.equal(describeCondition({ index: 5, op: 'ge', value: 0x10n, width: 64 }), 'arg5 >= 0x10');
+});
+
+test('on i386, explain judges conditions on the low word as the filter does (int 0x80 upper-word junk)', async () => {
+  const policy = await parsePolicyText(
+    [
+      'name: compat',
+      'architectures: [x86_64, i386]',
+      'defaultAction: allow',
+      'rules:',
+      '  - { syscalls: [socket], action: errno(EPERM), reason: no netlink, args: [{ index: 0, op: eq, value: 16 }] }',
+      '  - { syscalls: [socket], action: errno(EACCES), reason: no packet, args: [{ index: 0, op: eq, value: 17 }] }',
+      '',
+    ].join('\n'),
+    'compat.yaml',
+  );
+  const socket = syscallNumber('i386', 'socket')!;
+  const junk = (low: bigint): bigint[] => [0x1_00000000n | low, 0n, 0n, 0n, 0n, 0n];
+  const netlink = explainSyscall(policy, 'i386', socket, junk(16n));
+  assert.equal(netlink.decision.ruleIndex, 0, 'the upper word is ignored on i386');
+  const packet = explainSyscall(policy, 'i386', socket, junk(17n));
+  assert.equal(packet.decision.ruleIndex, 1);
+  const first = packet.rules[0]?.verdict;
+  assert.ok(
+    first?.kind === 'not-matched',
+    JSON.stringify(first, (_k, v: unknown) => String(v)),
+  );
+  assert.equal(first.failures[0]?.seen, 17n, 'the failed condition reports the low word the kernel sees');
 });
