@@ -10,6 +10,10 @@ PACKAGES=(
   strace bpftrace        # recording sources
   runc apparmor          # ecosystem validation: OCI runtime, apparmor_parser
   python3                # a real workload to run under policies
+  busybox                # a second real server (busybox httpd) for record → learn → run
+  systemd                # systemd-analyze: validates exported unit drop-ins
+  chromium               # headless browser for the review report test (driven by playwright-core)
+  fonts-wqy-zenhei       # CJK glyphs, so the --lang zh report renders text rather than boxes
 )
 
 missing=()

@@ -1,0 +1,40 @@
+/**
+ * The arguments worth learning: where the value, not just the call, decides what a syscall can do.
+ * Recorders key their counts by these (masked) values, traces keep them, and `learn` turns them into
+ * argument rules. Everything else is learned as "the call, any arguments".
+ */
+
+export interface LearnedArgument {
+  /** Argument register index. */
+  readonly index: 0 | 1 | 2 | 3 | 4 | 5;
+  /** What the value means, for comments in generated policies. */
+  readonly meaning: string;
+  /** Bits that matter; the rest are cut before counting (clone's flags also carry a signal number). */
+  readonly mask: bigint;
+  /** How the kernel reads the argument: int arguments are compared on their low 32 bits. */
+  readonly width: 32 | 64;
+}
+
+/**
+ * CLONE_NEWTIME | CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER |
+ * CLONE_NEWPID | CLONE_NEWNET: the namespace bits of clone/unshare flags (include/uapi/linux/sched.h).
+ */
+export const CLONE_NAMESPACE_FLAGS = 0x7e020080n;
+
+const INT32 = 0xffffffffn;
+
+/** Per syscall name, the arguments a recorder keys its counts by. */
+export const LEARNED_ARGUMENTS: Readonly<Record<string, readonly LearnedArgument[]>> = {
+  socket: [{ index: 0, meaning: 'address family (domain)', mask: INT32, width: 32 }],
+  ioctl: [{ index: 1, meaning: 'request', mask: INT32, width: 32 }],
+  // On x86_64, s390x and others clone's first argument is flags; the namespace bits decide.
+  clone: [{ index: 0, meaning: 'namespace flags', mask: CLONE_NAMESPACE_FLAGS, width: 64 }],
+  unshare: [{ index: 0, meaning: 'namespace flags', mask: CLONE_NAMESPACE_FLAGS, width: 32 }],
+  prctl: [{ index: 0, meaning: 'option', mask: INT32, width: 32 }],
+  personality: [{ index: 0, meaning: 'persona', mask: INT32, width: 32 }],
+};
+
+/** The learned arguments of a syscall (empty when its arguments are not learned). */
+export function learnedArgumentsOf(syscall: string): readonly LearnedArgument[] {
+  return LEARNED_ARGUMENTS[syscall] ?? [];
+}
