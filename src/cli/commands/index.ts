@@ -8,6 +8,7 @@ import { disasmCommand } from './disasm.js';
 import { emuCommand } from './emu.js';
 import { explainCommand } from './explain.js';
 import { probeCommand } from './probe.js';
+import { reviewCommand } from './review.js';
 import { runCommand } from './run.js';
 
 export const COMMANDS: readonly Command[] = [
@@ -20,4 +21,5 @@ export const COMMANDS: readonly Command[] = [
   convertCommand,
   checkCommand,
   diffCommand,
+  reviewCommand,
 ];
