@@ -101,6 +101,14 @@ export const LINT_CATALOGUE = [
     fix: 'drop the compat ABI from architectures unless the workload runs such binaries; badArchAction: kill_process then covers it',
   },
   {
+    id: 'essential-syscall-denied',
+    severity: 'error',
+    title: 'A syscall every process needs to return from signals or exit is not allowed',
+    reason:
+      'the kernel issues rt_sigreturn (sigreturn on 32-bit ABIs) to return from every signal handler and restart_syscall to resume interrupted sleeps, and exit/exit_group end threads and processes: denied, a handled signal or a clean exit becomes a crash or a spinning process',
+    fix: 'allow rt_sigreturn, sigreturn, restart_syscall, exit and exit_group unconditionally (they grant nothing an attacker can use)',
+  },
+  {
     id: 'kill-thread',
     severity: 'warning',
     title: 'kill_thread is used',

@@ -129,6 +129,34 @@ export function lintEquivalenceHoles(policy: ResolvedPolicy): Finding[] {
   );
 }
 
+/** Syscalls the kernel and libc issue on every signal return, restart and exit; see the catalogue entry. */
+export const ESSENTIAL_SYSCALLS: readonly string[] = [
+  'rt_sigreturn',
+  'sigreturn',
+  'restart_syscall',
+  'exit',
+  'exit_group',
+];
+
+/** essential-syscall-denied: one finding naming every essential syscall some outcome does not let through. */
+export function lintEssentialSyscalls(policy: ResolvedPolicy): Finding[] {
+  const stopped = ESSENTIAL_SYSCALLS.flatMap((name) => {
+    if (abisWith(policy, name).length === 0) return [];
+    const outcome = outcomesFor(policy, name).find((candidate) => !letsThrough(candidate.action));
+    return outcome === undefined ? [] : [{ name, outcome }];
+  });
+  const first = stopped[0];
+  if (first === undefined) return [];
+  const list = stopped.map(({ name, outcome }) => `${name} (${decidedBy(outcome)})`).join(', ');
+  return [
+    finding('essential-syscall-denied', {
+      rule: first.outcome.rule,
+      syscall: first.name,
+      message: `not allowed: ${list}`,
+    }),
+  ];
+}
+
 /** vdso-restricted: reachable rules that deny (or trap, or kill) a syscall the vDSO serves. */
 export function lintVdsoRestrictions(policy: ResolvedPolicy): Finding[] {
   const findings: Finding[] = [];

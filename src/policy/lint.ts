@@ -11,6 +11,7 @@ import {
   lintIoUring,
   lintMultiplexers,
   lintVdsoRestrictions,
+  lintEssentialSyscalls,
 } from './lint-syscalls.js';
 import type { ResolvedPolicy } from './ir.js';
 
@@ -42,6 +43,7 @@ export function lintPolicy(policy: ResolvedPolicy, options: LintOptions = {}): F
     ...lintIoUring(policy),
     ...lintEquivalenceHoles(policy),
     ...lintVdsoRestrictions(policy),
+    ...lintEssentialSyscalls(policy),
     ...lintMultiplexers(policy),
     ...lintArchitectures(policy),
     ...lintKillThread(policy),

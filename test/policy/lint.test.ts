@@ -28,9 +28,9 @@ interface PolicyParts {
 }
 
 const CLEAN_RULES = `
-  - syscalls: [read, write, close]
+  - syscalls: [read, write, close, rt_sigreturn, restart_syscall, exit, exit_group]
     action: allow
-    reason: "descriptor I/O"`;
+    reason: "descriptor I/O, signal return and exit"`;
 
 function policyText(parts: PolicyParts): string {
   return `name: lint-case
@@ -78,6 +78,11 @@ const CASES: readonly CatalogueCase[] = [
     triggers: { parts: { rules: CLEAN_RULES + rule('ptrace', 'allow') } },
     severity: 'error',
     clean: { parts: { rules: CLEAN_RULES + rule('ptrace', 'kill_process') } },
+  },
+  {
+    id: 'essential-syscall-denied',
+    triggers: { parts: { rules: rule('read, write, close, restart_syscall, exit, exit_group', 'allow') } },
+    clean: { parts: { rules: CLEAN_RULES } },
   },
   {
     id: 'io-uring-allowed',
