@@ -14,6 +14,8 @@ export const POLICY_LOAD_OPTIONS: readonly OptionSpec[] = [
   { name: 'caps', value: true },
   { name: 'kernel', value: true },
   { name: 'unknown-action', value: true },
+  { name: 'thread', value: true },
+  { name: 'spo-profile', value: true },
 ];
 
 export const POLICY_LOAD_USAGE = `Options for OCI / Docker input (how runc and Docker would read it on a given host):
@@ -22,15 +24,20 @@ export const POLICY_LOAD_USAGE = `Options for OCI / Docker input (how runc and D
                          'default' stands for that set, e.g. --caps default,CAP_SYS_ADMIN
   --kernel X.Y           kernel version for minKernel (default: this machine's)
   --unknown-action A     action for syscall numbers sysfence does not know (default: defaultAction)
+Options for other input formats:
+  --thread NAME          Firecracker: the thread whose filter to read (default: the first, with a warning)
+  --spo-profile NAME     SPO: the SeccompProfile to read from a multi-profile file
 `;
 
-/** LoadOptions from --arch, --caps, --kernel and --unknown-action. */
+/** LoadOptions from --arch, --caps, --kernel, --unknown-action, --thread and --spo-profile. */
 export function policyLoadOptions(args: ParsedArgs): LoadOptions {
   return {
     arch: archOrHost(args),
     caps: parseCaps(optionValue(args, 'caps')),
     kernelVersion: parseKernel(optionValue(args, 'kernel')),
     unknownAction: parseUnknownAction(optionValue(args, 'unknown-action')),
+    thread: optionValue(args, 'thread'),
+    spoProfile: optionValue(args, 'spo-profile'),
   };
 }
 

@@ -9,11 +9,12 @@ import {
   type RuleExplanation,
 } from '../../policy/explain.js';
 import type { PolicyRule, ResolvedPolicy, SourceLocation } from '../../policy/ir.js';
-import { loadPolicy } from '../../policy/load.js';
+import { loadAnyPolicy } from '../../formats/load.js';
 import { formatValue } from '../../policy/values.js';
 import { archOption } from '../arch-option.js';
 import { requirePositional, type ParsedArgs } from '../args.js';
 import type { Command, CommandIO } from '../command.js';
+import { POLICY_LOAD_OPTIONS, POLICY_LOAD_USAGE, policyLoadOptions } from '../load-options.js';
 import { parseArgumentOperands, parseSyscallOperand } from '../syscall-operands.js';
 
 export const explainCommand: Command = {
@@ -24,8 +25,9 @@ export const explainCommand: Command = {
   SYSCALL  a name (openat) or a number on ARCH
   ARGn     argument values as in policies: 42, 0x2a, -1, AF_INET, O_RDONLY|O_CLOEXEC (missing ones are 0)
   --arch   the ABI (default: the policy's first architecture)
-`,
-  options: [{ name: 'arch', value: true }],
+POLICY may be any format sysfence reads (sysfence YAML, OCI JSON, SPO, systemd, Firecracker).
+${POLICY_LOAD_USAGE}`,
+  options: POLICY_LOAD_OPTIONS,
   run: runExplain,
 };
 
@@ -33,7 +35,8 @@ async function runExplain(args: ParsedArgs, io: CommandIO): Promise<number> {
   const policyFile = requirePositional(args, 0, 'POLICY');
   const syscallText = requirePositional(args, 1, 'SYSCALL');
   const syscallArgs = parseArgumentOperands(args.positionals.slice(2));
-  const policy = await loadPolicy(policyFile);
+  const { policy, warnings } = await loadAnyPolicy(policyFile, policyLoadOptions(args));
+  for (const warning of warnings) io.stderr(`warning: ${warning}\n`);
   const arch = chooseArch(policy, args);
   const nr = parseSyscallOperand(syscallText, arch);
   io.stdout(formatExplanation(policy, explainSyscall(policy, arch, nr, syscallArgs)));
