@@ -8,6 +8,7 @@ import { disasmCommand } from './disasm.js';
 import { emuCommand } from './emu.js';
 import { explainCommand } from './explain.js';
 import { probeCommand } from './probe.js';
+import { recordCommand } from './record.js';
 import { reviewCommand } from './review.js';
 import { runCommand } from './run.js';
 
@@ -22,4 +23,5 @@ export const COMMANDS: readonly Command[] = [
   checkCommand,
   diffCommand,
   reviewCommand,
+  recordCommand,
 ];
