@@ -69,11 +69,15 @@ export function eventExecutable(event: SyscallEvent): string {
   return '';
 }
 
-/** The learned argument values an event carries, masked; empty if it has no arguments. */
-export function learnedValuesOf(syscall: string, args: readonly bigint[] | undefined): TraceArg[] {
+/** The learned argument values an event of ABI `arch` carries, masked; empty if it has no arguments. */
+export function learnedValuesOf(
+  syscall: string,
+  args: readonly bigint[] | undefined,
+  arch?: Arch,
+): TraceArg[] {
   if (args === undefined) return [];
   const values: TraceArg[] = [];
-  for (const learned of learnedArgumentsOf(syscall)) {
+  for (const learned of learnedArgumentsOf(syscall, arch)) {
     const raw = args[learned.index];
     if (raw === undefined) return [];
     const value = BigInt.asUintN(64, raw) & learned.mask;
@@ -133,7 +137,7 @@ export class TraceBuilder {
   add(event: SyscallEvent): void {
     const exe = eventExecutable(event);
     const syscall = eventSyscallLabel(event);
-    const args = learnedValuesOf(syscall, event.args);
+    const args = learnedValuesOf(syscall, event.args, event.arch);
     const key = entryKey(exe, event.arch, syscall, args);
     let entry = this.entries.get(key);
     if (entry === undefined) {

@@ -5,6 +5,7 @@
  * checked without touching this file.
  */
 import { syscallNumber, type Arch } from '../syscalls/arch.js';
+import { errnoNumber } from '../syscalls/errno.js';
 import {
   EQUIVALENCE_CLASSES,
   MULTIPLEXERS,
@@ -27,6 +28,8 @@ import {
   type Outcome,
 } from './lint-decisions.js';
 import type { PolicyRule, ResolvedPolicy } from './ir.js';
+
+const ENOSYS = errnoNumber('ENOSYS');
 
 /** io_uring's own lint covers these; the risk lint leaves them out so one problem is reported once. */
 export const IO_URING_SYSCALLS: readonly string[] = ['io_uring_setup', 'io_uring_enter', 'io_uring_register'];
@@ -93,6 +96,14 @@ interface Hole {
 }
 
 /**
+ * A rule answering ENOSYS steers callers to an equivalent ("not implemented, use the older call": what a
+ * policy does to clone3 so libc falls back to clone, whose flags a filter can check); it restricts nothing.
+ */
+function isEnosysFallback(rule: PolicyRule): boolean {
+  return rule.action.kind === 'errno' && rule.action.errno === ENOSYS;
+}
+
+/**
  * The holes of one class: on each ABI, a member an explicit rule restricts while another member
  * existing there is allowed whatever its arguments. A member itself narrowed by arguments is taken as
  * deliberate (Docker's clone with a CLONE_NEWUSER mask), not as a hole.
@@ -105,7 +116,7 @@ function holesOf(policy: ResolvedPolicy, cls: EquivalenceClass): Hole[] {
     if (open.length === 0) continue;
     for (const restricted of members) {
       const rule = restrictingRule(policy, restricted);
-      if (rule === undefined) continue;
+      if (rule === undefined || isEnosysFallback(rule)) continue;
       const hole = holes.get(restricted) ?? { restricted, rule, open: new Set<string>(), abis: [] };
       open.forEach((name) => hole.open.add(name));
       hole.abis.push(abi);

@@ -3,6 +3,7 @@
  * Recorders key their counts by these (masked) values, traces keep them, and `learn` turns them into
  * argument rules. Everything else is learned as "the call, any arguments".
  */
+import type { Arch } from './arch.js';
 
 export interface LearnedArgument {
   /** Argument register index. */
@@ -34,7 +35,18 @@ export const LEARNED_ARGUMENTS: Readonly<Record<string, readonly LearnedArgument
   personality: [{ index: 0, meaning: 'persona', mask: INT32, width: 32 }],
 };
 
-/** The learned arguments of a syscall (empty when its arguments are not learned). */
-export function learnedArgumentsOf(syscall: string): readonly LearnedArgument[] {
-  return LEARNED_ARGUMENTS[syscall] ?? [];
+/**
+ * ABIs whose argument order differs from the table above: s390x passes clone's stack pointer first and
+ * its flags second (the kernel's CLONE_BACKWARDS2), so learning index 0 there would key on an address.
+ */
+const ARGUMENT_INDEX_ON: Readonly<Partial<Record<Arch, Readonly<Record<string, LearnedArgument['index']>>>>> =
+  {
+    s390x: { clone: 1 },
+  };
+
+/** The learned arguments of a syscall on an ABI (empty when its arguments are not learned). */
+export function learnedArgumentsOf(syscall: string, arch?: Arch): readonly LearnedArgument[] {
+  const learned = LEARNED_ARGUMENTS[syscall] ?? [];
+  const index = arch === undefined ? undefined : ARGUMENT_INDEX_ON[arch]?.[syscall];
+  return index === undefined ? learned : learned.map((argument) => ({ ...argument, index }));
 }

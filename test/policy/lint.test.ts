@@ -278,6 +278,18 @@ test('defaultAction allow exposes every risky syscall the rules do not deny', as
   assert.ok(findings.some((f) => f.id === 'io-uring-allowed' && f.rule === undefined));
 });
 
+test('an ENOSYS fallback is no equivalence hole: clone3 errno(ENOSYS) steers libc to an allowed clone', async () => {
+  const holes = async (action: string): Promise<number> =>
+    (
+      await findingsOf({ parts: { rules: CLEAN_RULES + rule('clone', 'allow') + rule('clone3', action) } })
+    ).filter((f) => f.id === 'equivalent-syscall-hole').length;
+  assert.equal(await holes('errno(ENOSYS)'), 0);
+  assert.ok(
+    (await holes('errno(EPERM)')) > 0,
+    'a real denial of clone3 next to an open clone is still a hole',
+  );
+});
+
 test('equivalence holes are per ABI: open does not exist on aarch64', async () => {
   const rules = CLEAN_RULES + rule('open', 'errno(EACCES)') + rule('openat', 'allow');
   const x86 = (await findingsOf({ parts: { rules } })).filter((f) => f.id === 'equivalent-syscall-hole');

@@ -7,6 +7,7 @@ import { diffCommand } from './diff.js';
 import { disasmCommand } from './disasm.js';
 import { emuCommand } from './emu.js';
 import { explainCommand } from './explain.js';
+import { learnCommand } from './learn.js';
 import { probeCommand } from './probe.js';
 import { recordCommand } from './record.js';
 import { reviewCommand } from './review.js';
@@ -24,4 +25,5 @@ export const COMMANDS: readonly Command[] = [
   diffCommand,
   reviewCommand,
   recordCommand,
+  learnCommand,
 ];
