@@ -4,27 +4,14 @@
  * (through `diff`) as the same policy where the format is two-way.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { main } from '../../src/cli/main.js';
+import { sysfenceInProcess, tempDirForTest } from '../helpers/cli.js';
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+const sysfence = sysfenceInProcess;
 
-async function sysfence(...argv: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) });
-  return { code, stdout, stderr };
-}
-
-const dir = mkdtempSync(join(tmpdir(), 'sysfence-convert-'));
-process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDirForTest('sysfence-convert-');
 
 const POLICY = join(dir, 'service.yaml');
 writeFileSync(

@@ -1,28 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeProgram, jump, stmt } from '../../src/bpf/insn.js';
-import { main } from '../../src/cli/main.js';
 import { AUDIT_ARCH } from '../../src/syscalls/arch.js';
 import { libseccompProgram } from '../bpf/oracles.js';
+import { sysfenceInProcess, tempDirForTest } from '../helpers/cli.js';
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+const sysfence = sysfenceInProcess;
 
-async function sysfence(...argv: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) });
-  return { code, stdout, stderr };
-}
-
-const dir = mkdtempSync(join(tmpdir(), 'sysfence-emu-'));
-process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDirForTest('sysfence-emu-');
 
 function file(name: string, bytes: Uint8Array): string {
   const path = join(dir, name);

@@ -1,41 +1,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import {
-  existsSync,
-  mkdtempSync,
-  readFileSync,
-  realpathSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { main } from '../../src/cli/main.js';
 import { traceFromEvents, writeTrace } from '../../src/learn/trace.js';
 import { decide } from '../../src/policy/evaluate.js';
 import { loadPolicy } from '../../src/policy/load.js';
 import { syscallNumber } from '../../src/syscalls/arch.js';
 import { describe, sysfence as cliProcess } from '../enforce/support.js';
 import { call } from '../learn/helpers.js';
+import { sysfenceInProcess, tempDirForTest } from '../helpers/cli.js';
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+const sysfence = sysfenceInProcess;
 
-async function sysfence(...argv: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) });
-  return { code, stdout, stderr };
-}
-
-const dir = mkdtempSync(join(tmpdir(), 'sysfence-learn-cli-'));
-process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDirForTest('sysfence-learn-cli-');
 
 function path(name: string): string {
   return join(dir, name);

@@ -1,26 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main.js';
 import { POLICY_FILE, PREVIOUS_FILE, TRACE_FILES } from './fixtures.js';
+import { sysfenceInProcess, tempDirForTest } from '../helpers/cli.js';
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+const sysfence = sysfenceInProcess;
 
-async function sysfence(...argv: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) });
-  return { code, stdout, stderr };
-}
-
-const dir = mkdtempSync(join(tmpdir(), 'sysfence-review-'));
-process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDirForTest('sysfence-review-');
 
 const BASE = [
   'review',
