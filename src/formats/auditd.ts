@@ -20,6 +20,7 @@
 import type { ResolvedPolicy } from '../policy/ir.js';
 import { policyFailure } from '../policy/problems.js';
 import { ARCH_BITS, kernelAbis, kernelArch, syscallNumber, type Arch } from '../syscalls/arch.js';
+import { EQUIVALENCE_CLASSES } from '../syscalls/equivalents.js';
 import { abiCoverage, partialRuleWarnings } from './auditd-whitelist.js';
 
 export interface AuditRulesOptions {
@@ -52,15 +53,15 @@ type RuleSet = (typeof RULE_SETS)[number];
 export const MAX_RULE_LINE = 4000;
 const COMMENT_WIDTH = 100;
 
-const TIME_SYSCALLS = [
-  'settimeofday',
-  'stime',
-  'clock_settime',
-  'clock_settime64',
-  'adjtimex',
-  'clock_adjtime',
-  'clock_adjtime64',
-];
+/** The members of an equivalence class, in catalogue order; a missing class is a programming error. */
+function equivalenceClassSyscalls(id: string): readonly string[] {
+  const found = EQUIVALENCE_CLASSES.find((item) => item.id === id);
+  if (found === undefined) throw new Error(`no equivalence class '${id}' in src/syscalls/equivalents.ts`);
+  return found.syscalls;
+}
+
+/** The calls that set a host-wide clock: the equivalence catalogue's set-time class, kept in one place. */
+const TIME_SYSCALLS = equivalenceClassSyscalls('set-time');
 const MODULE_SYSCALLS = ['init_module', 'finit_module', 'delete_module'];
 
 /**

@@ -21,7 +21,7 @@ import { actionToRet, MAX_ERRNO, type Action } from '../policy/action.js';
 import type { ArgCondition, ArgOp, PolicyRule, ResolvedPolicy } from '../policy/ir.js';
 import { policyFailure } from '../policy/problems.js';
 import { hostArch, isKnownSyscall, parseArch, syscallNumber, type Arch } from '../syscalls/arch.js';
-import { JsonSource, type JsonMember } from './oci-json.js';
+import { JsonSource, warnAt, warnUnknownKeys, type JsonMember } from './oci-json.js';
 
 export interface FirecrackerImportOptions {
   /** The seccompiler --target-arch (default: the file name's prefix, e.g. x86_64-unknown-linux-musl, else this host's). */
@@ -65,6 +65,9 @@ interface ThreadContext {
   readonly warnings: string[];
 }
 
+/** seccompiler ignores unknown members: said in each unknown-key warning. */
+const IGNORED_BY_SECCOMPILER = 'seccompiler ignores it too';
+
 /** Imports every thread's filter of a seccompiler JSON file; throws a located PolicyError where seccompiler would fail. */
 export function importFirecracker(
   text: string,
@@ -97,23 +100,6 @@ function targetFromFileName(file: string): Arch | undefined {
   return arch !== undefined && TARGET_ARCHES.includes(arch) ? arch : undefined;
 }
 
-function warn(context: ThreadContext, node: Node, message: string): void {
-  const at = context.source.location(node);
-  context.warnings.push(`${at.file}:${at.line}:${at.column}: ${message}`);
-}
-
-function warnUnknownKeys(
-  context: ThreadContext,
-  members: Map<string, JsonMember>,
-  known: readonly string[],
-  what: string,
-): void {
-  for (const [key, member] of members) {
-    if (!known.includes(key))
-      warn(context, member.key, `unknown key '${key}' in ${what} is ignored (seccompiler ignores it too)`);
-  }
-}
-
 function required(
   context: ThreadContext,
   members: Map<string, JsonMember>,
@@ -129,7 +115,7 @@ function required(
 function importThread(context: ThreadContext, node: Node, arch: Arch): ResolvedPolicy {
   const what = `filter '${context.thread}'`;
   const members = context.source.members(node, what);
-  warnUnknownKeys(context, members, FILTER_KEYS, what);
+  warnUnknownKeys(context, members, FILTER_KEYS, what, IGNORED_BY_SECCOMPILER);
   const defaultAction = readAction(context, required(context, members, 'default_action', node, what));
   const filterAction = readAction(context, required(context, members, 'filter_action', node, what));
   const items = context.source.items(required(context, members, 'filter', node, what), `${what}.filter`);
@@ -190,14 +176,14 @@ function readRule(context: ThreadContext, node: Node, index: number, action: Act
   const members = source.members(node, what);
   const rulesAction = members.get('action');
   if (rulesAction !== undefined) {
-    warn(
+    warnAt(
       context,
       rulesAction.key,
       `${what}: a rule-level 'action' is ignored by seccompiler (every rule gets filter_action)`,
     );
     members.delete('action');
   }
-  warnUnknownKeys(context, members, RULE_KEYS, what);
+  warnUnknownKeys(context, members, RULE_KEYS, what, IGNORED_BY_SECCOMPILER);
   const nameNode = required(context, members, 'syscall', node, what);
   const name = source.string(nameNode, `${what}.syscall`);
   if (syscallNumber(arch, name) === undefined) {
@@ -240,7 +226,7 @@ function readRule(context: ThreadContext, node: Node, index: number, action: Act
 function readCondition(context: ThreadContext, node: Node, what: string): ArgCondition {
   const source = context.source;
   const members = source.members(node, what);
-  warnUnknownKeys(context, members, CONDITION_KEYS, what);
+  warnUnknownKeys(context, members, CONDITION_KEYS, what, IGNORED_BY_SECCOMPILER);
   const index = Number(
     source.unsigned(required(context, members, 'index', node, what), `${what}.index`, 5n),
   ) as ArgCondition['index'];
@@ -253,9 +239,9 @@ function readCondition(context: ThreadContext, node: Node, what: string): ArgCon
   const mask = readMask(context, opNode, what);
   if (mask !== undefined) {
     if ((value & ~mask) !== 0n)
-      warn(context, node, `${what}: val has bits outside the mask; libseccomp ignores them`);
+      warnAt(context, node, `${what}: val has bits outside the mask; libseccomp ignores them`);
     if (type === 'dword')
-      warn(context, node, `${what}: masked_eq compares all 64 bits; 'dword' has no effect`);
+      warnAt(context, node, `${what}: masked_eq compares all 64 bits; 'dword' has no effect`);
     return { index, op: 'masked_eq', mask, value: value & mask, width: 64 };
   }
   const opName = source.string(opNode, `${what}.op`);
@@ -277,7 +263,7 @@ function readCondition(context: ThreadContext, node: Node, what: string): ArgCon
     }
     return { index, op, value, width: 32 };
   }
-  warn(
+  warnAt(
     context,
     node,
     `${what}: seccompiler compares all 64 bits for '${opName}' even with type dword (only eq is narrowed); imported as a 64-bit comparison`,

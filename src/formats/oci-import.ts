@@ -32,7 +32,7 @@ import {
 } from '../syscalls/arch.js';
 import { errnoName } from '../syscalls/errno.js';
 import { DOCKER_DEFAULT_CAPS } from './docker-caps.js';
-import { JsonSource, type JsonMember } from './oci-json.js';
+import { JsonSource, warnAt, warnUnknownKeys, type JsonMember } from './oci-json.js';
 import {
   actionUsesErrnoRet,
   dockerNativeName,
@@ -94,6 +94,9 @@ interface ImportContext {
   readonly source: JsonSource;
 }
 
+/** Go's encoding/json ignores unknown members, so runc and Docker do too: said in each unknown-key warning. */
+const IGNORED_BY_RUNC = 'runc and Docker ignore it too';
+
 /** One syscalls[] entry that survived Docker's includes/excludes. */
 interface OciEntry {
   readonly index: number;
@@ -123,7 +126,7 @@ export function importOci(text: string, file: string, options: OciImportOptions 
     source,
   };
   const profile = source.members(seccompObject(source), 'the seccomp profile');
-  warnUnknownKeys(context, profile, TOP_KEYS, 'the seccomp profile');
+  warnUnknownKeys(context, profile, TOP_KEYS, 'the seccomp profile', IGNORED_BY_RUNC);
   const defaultAction = readDefaultAction(context, profile);
   const architectures = readArchitectures(context, profile);
   const entries = readEntries(context, profile);
@@ -162,24 +165,6 @@ function parseKernelRelease(text: string): KernelVersion {
   return { major: Number(match[1]), minor: Number(match[2]) };
 }
 
-function warn(context: ImportContext, node: Node, message: string): void {
-  const at = context.source.location(node);
-  context.warnings.push(`${at.file}:${at.line}:${at.column}: ${message}`);
-}
-
-/** Go's encoding/json ignores unknown members, so runc and Docker do too; say so, since a typo is likely. */
-function warnUnknownKeys(
-  context: ImportContext,
-  members: Map<string, JsonMember>,
-  known: readonly string[],
-  what: string,
-): void {
-  for (const [key, member] of members) {
-    if (!known.includes(key))
-      warn(context, member.key, `unknown key '${key}' in ${what} is ignored (runc and Docker ignore it too)`);
-  }
-}
-
 function readDefaultAction(context: ImportContext, profile: Map<string, JsonMember>): Action {
   const member = profile.get('defaultAction');
   if (member === undefined) {
@@ -216,7 +201,7 @@ function readAction(context: ImportContext, node: Node, what: string, errnoRet: 
     );
   }
   if (errnoRet !== undefined && !actionUsesErrnoRet(name)) {
-    warn(
+    warnAt(
       context,
       node,
       `errnoRet is ignored with ${name} (runc only uses it for SCMP_ACT_ERRNO and SCMP_ACT_TRACE)`,
@@ -251,7 +236,7 @@ function readArchitectures(context: ImportContext, profile: Map<string, JsonMemb
       );
     }
     if (found.kind === 'unsupported') {
-      warn(
+      warnAt(
         context,
         node,
         `architecture ${name} is not supported by sysfence and is left out (its processes get the bad-arch action)`,
@@ -309,7 +294,7 @@ function readEntry(context: ImportContext, node: Node, index: number): OciEntry 
   const source = context.source;
   const what = `syscalls[${index}]`;
   const members = source.members(node, what);
-  warnUnknownKeys(context, members, ENTRY_KEYS, what);
+  warnUnknownKeys(context, members, ENTRY_KEYS, what, IGNORED_BY_RUNC);
   // Parse the filters first: moby rejects a malformed minKernel even in an entry it then drops.
   const includes = readFilter(context, members.get('includes'), `${what}.includes`);
   const excludes = readFilter(context, members.get('excludes'), `${what}.excludes`);
@@ -361,7 +346,7 @@ function readNames(
       : list === undefined
         ? []
         : source.items(list.value, `${what}.names`);
-  if (nodes.length === 0) warn(context, node, `${what} names no syscall and has no effect`);
+  if (nodes.length === 0) warnAt(context, node, `${what} names no syscall and has no effect`);
   return nodes.map((item) => {
     const name = source.string(item, `each name in ${what}`);
     if (name === '')
@@ -384,7 +369,7 @@ function readFilter(
   if (member === undefined || context.source.isNull(member.value)) return undefined;
   const source = context.source;
   const members = source.members(member.value, what);
-  warnUnknownKeys(context, members, FILTER_KEYS, what);
+  warnUnknownKeys(context, members, FILTER_KEYS, what, IGNORED_BY_RUNC);
   const caps = members.get('caps');
   const arches = members.get('arches');
   const minKernel = members.get('minKernel');
@@ -458,11 +443,11 @@ function readArgs(
 function readArg(context: ImportContext, node: Node, what: string): ArgCondition {
   const source = context.source;
   const members = source.members(node, what);
-  warnUnknownKeys(context, members, ARG_KEYS, what);
+  warnUnknownKeys(context, members, ARG_KEYS, what, IGNORED_BY_RUNC);
   const number = (key: string, max?: bigint): bigint => {
     const member = members.get(key);
     if (member !== undefined) return source.unsigned(member.value, `${what}.${key}`, max);
-    if (key !== 'valueTwo') warn(context, node, `${what} has no '${key}'; runc reads it as 0`);
+    if (key !== 'valueTwo') warnAt(context, node, `${what} has no '${key}'; runc reads it as 0`);
     return 0n;
   };
   const index = number('index', MAX_ARG_INDEX);
@@ -486,12 +471,12 @@ function readArg(context: ImportContext, node: Node, what: string): ArgCondition
   }
   const conditionIndex = Number(index) as ArgCondition['index'];
   if (op !== 'masked_eq') {
-    if (valueTwo !== 0n) warn(context, node, `${what}: valueTwo is ignored with ${opName}`);
+    if (valueTwo !== 0n) warnAt(context, node, `${what}: valueTwo is ignored with ${opName}`);
     return { index: conditionIndex, op, value, width: 64 };
   }
   // libseccomp: value is the mask, valueTwo the datum, and it compares (arg & mask) == (datum & mask).
   if ((valueTwo & ~value) !== 0n) {
-    warn(context, node, `${what}: valueTwo has bits outside the mask (value); libseccomp ignores them`);
+    warnAt(context, node, `${what}: valueTwo has bits outside the mask (value); libseccomp ignores them`);
   }
   return { index: conditionIndex, op, mask: value, value: valueTwo & value, width: 64 };
 }

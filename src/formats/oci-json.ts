@@ -99,3 +99,32 @@ export class JsonSource {
     return isScalar(node) && node.value === null;
   }
 }
+
+/** Where an importer's warnings go: the document they point into and the list they are added to. */
+export interface JsonWarnings {
+  readonly source: JsonSource;
+  readonly warnings: string[];
+}
+
+/** Adds "file:line:column: message" about `node` to the warnings. */
+export function warnAt(context: JsonWarnings, node: Node, message: string): void {
+  const at = context.source.location(node);
+  context.warnings.push(`${at.file}:${at.line}:${at.column}: ${message}`);
+}
+
+/**
+ * Warns about each member whose key is not in `known`: the tool the format belongs to ignores unknown
+ * members (`ignoredBy` says so, e.g. "seccompiler ignores it too"), and a typo is likely, so say it.
+ */
+export function warnUnknownKeys(
+  context: JsonWarnings,
+  members: Map<string, JsonMember>,
+  known: readonly string[],
+  what: string,
+  ignoredBy: string,
+): void {
+  for (const [key, member] of members) {
+    if (!known.includes(key))
+      warnAt(context, member.key, `unknown key '${key}' in ${what} is ignored (${ignoredBy})`);
+  }
+}

@@ -6,6 +6,7 @@
 import type { Action } from '../policy/action.js';
 import type { ArgOp } from '../policy/ir.js';
 import { ARCHES, SCMP_ARCH_NAME, type Arch } from '../syscalls/arch.js';
+import { lookupArchName, type ArchLookup } from './arch-lookup.js';
 
 /** EPERM: what runc returns for SCMP_ACT_ERRNO without errnoRet, and the data of a bare SCMP_ACT_TRACE. */
 export const RUNC_DEFAULT_ERRNO = 1;
@@ -116,16 +117,12 @@ const RUNC_ONLY_ARCHES: ReadonlySet<string> = new Set([
   'SCMP_ARCH_S390',
 ]);
 
-export type OciArchLookup =
-  | { readonly kind: 'supported'; readonly arch: Arch }
-  | { readonly kind: 'unsupported' }
-  | { readonly kind: 'unknown' };
+/** What an SCMP_ARCH_* name names. */
+export type OciArchLookup = ArchLookup;
 
 /** Classifies an SCMP_ARCH_* name: one sysfence compiles for, one only runc knows, or not a name at all. */
 export function lookupOciArch(name: string): OciArchLookup {
-  const arch = ARCHES.find((candidate) => SCMP_ARCH_NAME[candidate] === name);
-  if (arch !== undefined) return { kind: 'supported', arch };
-  return RUNC_ONLY_ARCHES.has(name) ? { kind: 'unsupported' } : { kind: 'unknown' };
+  return lookupArchName(SCMP_ARCH_NAME, RUNC_ONLY_ARCHES, name);
 }
 
 /** Every SCMP_ARCH_* name runc accepts, for hints. */

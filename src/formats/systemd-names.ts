@@ -7,6 +7,7 @@
 import type { Action } from '../policy/action.js';
 import type { Arch } from '../syscalls/arch.js';
 import { errnoName, errnoNumber } from '../syscalls/errno.js';
+import { lookupArchName, type ArchLookup } from './arch-lookup.js';
 
 /** systemd's identifier of each ABI sysfence knows. */
 export const SYSTEMD_ARCH_NAME: Readonly<Record<Arch, string>> = {
@@ -36,16 +37,12 @@ const SYSTEMD_ONLY_ARCHES: ReadonlySet<string> = new Set([
   's390',
 ]);
 
-export type SystemdArchLookup =
-  | { readonly kind: 'supported'; readonly arch: Arch }
-  | { readonly kind: 'unsupported' }
-  | { readonly kind: 'unknown' };
+/** What a SystemCallArchitectures= word names. */
+export type SystemdArchLookup = ArchLookup;
 
 /** Classifies a SystemCallArchitectures= word other than `native`. */
 export function lookupSystemdArch(name: string): SystemdArchLookup {
-  const entry = Object.entries(SYSTEMD_ARCH_NAME).find(([, spelled]) => spelled === name);
-  if (entry !== undefined) return { kind: 'supported', arch: entry[0] as Arch };
-  return SYSTEMD_ONLY_ARCHES.has(name) ? { kind: 'unsupported' } : { kind: 'unknown' };
+  return lookupArchName(SYSTEMD_ARCH_NAME, SYSTEMD_ONLY_ARCHES, name);
 }
 
 /** What `name:VALUE` or SystemCallErrorNumber=VALUE asks for: an errno, or killing the process. */

@@ -7,13 +7,10 @@ import { ARCHES, syscallNumber, type Arch } from '../syscalls/arch.js';
 import { learnedArgumentsOf } from '../syscalls/learned-args.js';
 import type { Trace, TraceArg, TraceEntry } from './trace.js';
 
-/** One syscall with one set of learned argument values, as every matching trace entry saw it. */
-export interface ObservedCall {
-  readonly syscall: string;
-  /** Learned argument values; empty when the syscall has none or the source did not record them. */
-  readonly args: readonly TraceArg[];
+/** How often, how widely and when some calls were seen: shared by one call and by a whole syscall. */
+export interface CallSpread {
   readonly count: number;
-  /** Recordings that saw it: the most any of its entries reports (entries of one run never add up). */
+  /** Recordings that saw it: the most any of its parts reports (entries of one run never add up). */
   readonly runs: number;
   /** ABIs it was seen on, in ARCHES order. */
   readonly abis: readonly Arch[];
@@ -21,6 +18,13 @@ export interface ObservedCall {
   readonly containers: readonly string[];
   readonly firstSeen: number;
   readonly lastSeen: number;
+}
+
+/** One syscall with one set of learned argument values, as every matching trace entry saw it. */
+export interface ObservedCall extends CallSpread {
+  readonly syscall: string;
+  /** Learned argument values; empty when the syscall has none or the source did not record them. */
+  readonly args: readonly TraceArg[];
 }
 
 /** Which entries to keep: only those of one executable and/or one container. */
@@ -49,18 +53,6 @@ export function narrowEntries(entries: readonly TraceEntry[], narrowing: Narrowi
   );
 }
 
-interface CallAccumulator {
-  syscall: string;
-  args: readonly TraceArg[];
-  count: number;
-  runs: number;
-  abis: Set<Arch>;
-  exes: Set<string>;
-  containers: Set<string>;
-  firstSeen: number;
-  lastSeen: number;
-}
-
 function callKey(syscall: string, args: readonly TraceArg[]): string {
   return JSON.stringify([syscall, args.map((arg) => [arg.index, arg.value])]);
 }
@@ -79,53 +71,52 @@ function compareCalls(a: ObservedCall, b: ObservedCall): number {
   return 0;
 }
 
-function accumulate(target: CallAccumulator, entry: TraceEntry): void {
-  target.count += entry.count;
-  target.runs = Math.max(target.runs, entry.runs);
-  target.abis.add(entry.abi);
-  if (entry.exe !== '') target.exes.add(entry.exe);
-  entry.containers.forEach((id) => target.containers.add(id));
-  target.firstSeen = Math.min(target.firstSeen, entry.firstSeen);
-  target.lastSeen = Math.max(target.lastSeen, entry.lastSeen);
+/** One trace entry's spread ('' is an executable the source did not name: not listed). */
+function entrySpread(entry: TraceEntry): CallSpread {
+  return {
+    count: entry.count,
+    runs: entry.runs,
+    abis: [entry.abi],
+    exes: entry.exe === '' ? [] : [entry.exe],
+    containers: entry.containers,
+    firstSeen: entry.firstSeen,
+    lastSeen: entry.lastSeen,
+  };
 }
 
-function freeze(call: CallAccumulator): ObservedCall {
+function union<T>(lists: readonly (readonly T[])[]): T[] {
+  return [...new Set(lists.flat())];
+}
+
+/** The spread of several parts together: counts add up, runs do not (the most any part saw). */
+function combinedSpread(parts: readonly CallSpread[]): CallSpread {
+  const abis = new Set(parts.flatMap((part) => part.abis));
   return {
-    syscall: call.syscall,
-    args: call.args,
-    count: call.count,
-    runs: call.runs,
-    abis: ARCHES.filter((abi) => call.abis.has(abi)),
-    exes: [...call.exes].sort(),
-    containers: [...call.containers].sort(),
-    firstSeen: call.firstSeen,
-    lastSeen: call.lastSeen,
+    count: parts.reduce((sum, part) => sum + part.count, 0),
+    runs: parts.reduce((most, part) => Math.max(most, part.runs), 0),
+    abis: ARCHES.filter((abi) => abis.has(abi)),
+    exes: union(parts.map((part) => part.exes)).sort(),
+    containers: union(parts.map((part) => part.containers)).sort(),
+    firstSeen: parts.reduce((first, part) => Math.min(first, part.firstSeen), Number.POSITIVE_INFINITY),
+    lastSeen: parts.reduce((last, part) => Math.max(last, part.lastSeen), 0),
   };
 }
 
 /** Folds entries into observed calls, sorted by syscall name and then argument values. */
 export function observedCalls(entries: readonly TraceEntry[]): ObservedCall[] {
-  const calls = new Map<string, CallAccumulator>();
+  const groups = new Map<string, { syscall: string; args: readonly TraceArg[]; parts: CallSpread[] }>();
   for (const entry of entries) {
     const key = callKey(entry.syscall, entry.args);
-    let call = calls.get(key);
-    if (call === undefined) {
-      call = {
-        syscall: entry.syscall,
-        args: entry.args,
-        count: 0,
-        runs: 0,
-        abis: new Set(),
-        exes: new Set(),
-        containers: new Set(),
-        firstSeen: entry.firstSeen,
-        lastSeen: entry.lastSeen,
-      };
-      calls.set(key, call);
+    let group = groups.get(key);
+    if (group === undefined) {
+      group = { syscall: entry.syscall, args: entry.args, parts: [] };
+      groups.set(key, group);
     }
-    accumulate(call, entry);
+    group.parts.push(entrySpread(entry));
   }
-  return [...calls.values()].map(freeze).sort(compareCalls);
+  return [...groups.values()]
+    .map(({ syscall, args, parts }) => ({ syscall, args, ...combinedSpread(parts) }))
+    .sort(compareCalls);
 }
 
 /** The ABIs a trace's entries were seen on, in ARCHES order. */
@@ -140,15 +131,8 @@ export function seenText(count: number, runs: number, trace: Pick<Trace, 'runs'>
 }
 
 /** All observed calls of one syscall name, and whether a rule can narrow them by argument. */
-export interface SyscallUsage {
+export interface SyscallUsage extends CallSpread {
   readonly name: string;
-  readonly count: number;
-  readonly runs: number;
-  readonly abis: readonly Arch[];
-  readonly exes: readonly string[];
-  readonly containers: readonly string[];
-  readonly firstSeen: number;
-  readonly lastSeen: number;
   readonly calls: readonly ObservedCall[];
   /**
    * True when the syscall's arguments are learned and every call recorded them, so rules can allow
@@ -160,23 +144,12 @@ export interface SyscallUsage {
   readonly argumentsMissing: boolean;
 }
 
-function union<T>(lists: readonly (readonly T[])[]): T[] {
-  return [...new Set(lists.flat())];
-}
-
 function usageOfCalls(name: string, calls: readonly ObservedCall[]): SyscallUsage {
   const learned = learnedArgumentsOf(name).length > 0;
   const recorded = calls.every((call) => call.args.length > 0);
-  const abis = new Set(calls.flatMap((call) => call.abis));
   return {
     name,
-    count: calls.reduce((sum, call) => sum + call.count, 0),
-    runs: calls.reduce((most, call) => Math.max(most, call.runs), 0),
-    abis: ARCHES.filter((abi) => abis.has(abi)),
-    exes: union(calls.map((call) => call.exes)).sort(),
-    containers: union(calls.map((call) => call.containers)).sort(),
-    firstSeen: calls.reduce((first, call) => Math.min(first, call.firstSeen), Number.POSITIVE_INFINITY),
-    lastSeen: calls.reduce((last, call) => Math.max(last, call.lastSeen), 0),
+    ...combinedSpread(calls),
     calls,
     narrowable: learned && recorded,
     argumentsMissing: learned && !recorded,

@@ -8,12 +8,18 @@ import { formatterFor } from './format.js';
 import { el, facts, list, render, table, trusted, type Content, type Html } from './html-parts.js';
 import { messagesFor, type Lang } from './messages.js';
 import {
-  baselineText,
-  decisionsText,
+  allowedRiskyTable,
+  deniedTable,
+  driftFacts,
+  exceptionsTable,
+  scoreTable,
+  unusedTable,
+  type CellMarks,
+  type ReportTable,
+} from './report-tables.js';
+import {
   dueFacts,
   exeLabel,
-  processesText,
-  ruleText,
   scoreText,
   summaryFacts,
   upgradeText,
@@ -57,23 +63,32 @@ function code(text: string): Html {
   return el('code', {}, text);
 }
 
-function levelCell(level: RiskLevel | undefined, text: ReportText): Content {
-  return level === undefined ? '' : el('span', { class: `level level-${level}` }, text.messages.level[level]);
+/** Syscalls and actions as code, levels coloured, exception statuses classed for the stylesheet. */
+function htmlMarks(text: ReportText): CellMarks<Content> {
+  const m = text.messages;
+  return {
+    code,
+    level: (level) =>
+      level === undefined ? '' : el('span', { class: `level level-${level}` }, m.level[level]),
+    exceptionStatus: (status) => el('span', { class: `status-${status}` }, m.exceptionStatus[status]),
+  };
+}
+
+/** The table, or a "none" paragraph when it has no rows. */
+function tableOrNone(className: string, model: ReportTable<Content>, text: ReportText): Html {
+  return model.rows.length === 0
+    ? el('p', { class: 'none' }, text.messages.none)
+    : table(className, model.headers, model.rows);
 }
 
 function scoreSection(report: ReviewReport, text: ReportText): Html {
   const m = text.messages;
-  const rows = report.score.components.map((item) => [
-    m.component[item.id],
-    text.format.number(item.count),
-    text.format.number(item.points),
-    text.format.number(item.max),
-  ]);
+  const { headers, rows } = scoreTable(report, text);
   return section(
     'score',
     m.sections.score,
     el('p', { class: `score band-${report.score.band}` }, scoreText(report, text)),
-    table('components', [m.label.component, m.label.number, m.label.points, m.label.max], rows),
+    table('components', headers, rows),
   );
 }
 
@@ -167,74 +182,23 @@ function riskSection(report: ReviewReport, text: ReportText): Html {
 
 function allowedRiskySection(report: ReviewReport, text: ReportText): Html {
   const m = text.messages;
-  const rows = report.allowedRisky.map((item) => [
-    code(item.syscall),
-    levelCell(item.level, text),
-    m.category[item.category],
-    m.permission[item.permission],
-    item.used ? m.label.yes : m.label.no,
-    item.reason,
-  ]);
-  const headers = [
-    m.label.syscall,
-    m.label.risk,
-    m.label.category,
-    m.label.permission,
-    m.label.used,
-    m.label.reason,
-  ];
-  const body = rows.length === 0 ? el('p', { class: 'none' }, m.none) : table('allowed-risky', headers, rows);
   return section(
     'allowed-risky',
     m.sections.allowedRisky,
-    body,
+    tableOrNone('allowed-risky', allowedRiskyTable(report, text, htmlMarks(text)), text),
     el('p', { class: 'hint' }, m.riskReasonsNote),
   );
 }
 
 function unusedSection(report: ReviewReport, text: ReportText): Html {
   const m = text.messages;
-  const rows = report.unused.map((item) => [
-    code(item.syscall),
-    levelCell(item.risk?.level, text),
-    item.risk === undefined ? '' : m.category[item.risk.category],
-    m.permission[item.permission],
-    ruleText(item.rule),
-    item.rule?.reason ?? '',
-  ]);
-  const headers = [
-    m.label.syscall,
-    m.label.risk,
-    m.label.category,
-    m.label.permission,
-    m.label.rule,
-    m.label.reason,
-  ];
-  const body = rows.length === 0 ? el('p', { class: 'none' }, m.none) : table('unused', headers, rows);
+  const body = tableOrNone('unused', unusedTable(report, text, htmlMarks(text)), text);
   return section('unused', m.sections.unused, el('p', { class: 'hint' }, m.unusedHint), body);
 }
 
 function deniedSection(report: ReviewReport, text: ReportText): Html {
   const m = text.messages;
-  const rows = report.denied.map((item) => [
-    code(item.syscall),
-    text.format.number(item.count),
-    decisionsText(item.decisions, text),
-    code(item.policyAction),
-    processesText(item, text),
-    item.containers.join(', '),
-    item.abis.join(', '),
-  ]);
-  const headers = [
-    m.label.syscall,
-    m.label.count,
-    m.label.decisions,
-    m.label.policyAction,
-    m.label.processes,
-    m.label.containers,
-    m.label.abi,
-  ];
-  const body = rows.length === 0 ? el('p', { class: 'none' }, m.none) : table('denied', headers, rows);
+  const body = tableOrNone('denied', deniedTable(report, text, htmlMarks(text)), text);
   return section('denied', m.sections.denied, el('p', { class: 'hint' }, m.deniedHint), body);
 }
 
@@ -242,40 +206,12 @@ function driftSection(report: ReviewReport, text: ReportText): Html {
   const m = text.messages;
   const { drift } = report;
   if (drift === undefined) return section('drift', m.sections.drift, el('p', { class: 'none' }, m.noDrift));
-  const names = (items: readonly string[]): Content => (items.length === 0 ? '—' : items.join(', '));
-  return section(
-    'drift',
-    m.sections.drift,
-    facts([
-      [m.label.baseline, baselineText(drift, text)],
-      [m.label.newlyUsed, names(drift.newlyUsed)],
-      [m.label.noLongerUsed, names(drift.noLongerUsed)],
-      [m.label.newDenials, names(drift.newDenials)],
-      [m.label.resolvedDenials, names(drift.resolvedDenials)],
-      [m.label.newExecutables, names(drift.newExecutables)],
-    ]),
-  );
+  return section('drift', m.sections.drift, facts(driftFacts(drift, text)));
 }
 
 function exceptionsSection(report: ReviewReport, text: ReportText): Html {
   const m = text.messages;
-  const rows = report.exceptions.map((item) => [
-    item.selectors.join(', '),
-    text.format.day(item.expires),
-    el('span', { class: `status-${item.status}` }, m.exceptionStatus[item.status]),
-    item.ticket ?? '',
-    ruleText(item.rule),
-    item.rule.reason,
-  ]);
-  const headers = [
-    m.label.syscall,
-    m.label.expires,
-    m.label.status,
-    m.label.ticket,
-    m.label.rule,
-    m.label.reason,
-  ];
-  const body = rows.length === 0 ? el('p', { class: 'none' }, m.none) : table('exceptions', headers, rows);
+  const body = tableOrNone('exceptions', exceptionsTable(report, text, htmlMarks(text)), text);
   return section('exceptions', m.sections.exceptions, body);
 }
 

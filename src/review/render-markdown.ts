@@ -6,12 +6,18 @@ import { escapeMarkdown } from './escape.js';
 import { formatterFor } from './format.js';
 import { messagesFor, type Lang } from './messages.js';
 import {
-  baselineText,
-  decisionsText,
+  allowedRiskyTable,
+  deniedTable,
+  driftFacts,
+  exceptionsTable,
+  plainMarks,
+  scoreTable,
+  unusedTable,
+  type ReportTable,
+} from './report-tables.js';
+import {
   dueFacts,
   exeLabel,
-  processesText,
-  ruleText,
   scoreText,
   summaryFacts,
   upgradeText,
@@ -20,7 +26,7 @@ import {
 } from './report-text.js';
 import type { ReviewReport } from './review-model.js';
 
-function mdTable(headers: readonly string[], rows: readonly (readonly string[])[], none: string): string {
+function mdTable({ headers, rows }: ReportTable<string>, none: string): string {
   if (rows.length === 0) return `${escapeMarkdown(none)}\n`;
   const line = (cells: readonly string[]): string => `| ${cells.map(escapeMarkdown).join(' | ')} |`;
   return [line(headers), `|${headers.map(() => ' --- ').join('|')}|`, ...rows.map(line)].join('\n') + '\n';
@@ -45,20 +51,10 @@ function heading(level: 2 | 3, text: string): string {
 
 function scorePart(report: ReviewReport, text: ReportText): string {
   const m = text.messages;
-  const f = text.format;
   return (
     heading(2, m.sections.score) +
     `**${escapeMarkdown(scoreText(report, text))}**\n\n` +
-    mdTable(
-      [m.label.component, m.label.number, m.label.points, m.label.max],
-      report.score.components.map((c) => [
-        m.component[c.id],
-        f.number(c.count),
-        f.number(c.points),
-        f.number(c.max),
-      ]),
-      m.none,
-    )
+    mdTable(scoreTable(report, text), m.none)
   );
 }
 
@@ -91,7 +87,7 @@ function usagePart(report: ReviewReport, text: ReportText): string {
   return (
     heading(2, m.sections.usage) +
     `${escapeMarkdown(windowText(report, text))}\n\n` +
-    mdTable([m.label.processes, m.label.calls, m.label.busiestDay], rows, m.none)
+    mdTable({ headers: [m.label.processes, m.label.calls, m.label.busiestDay], rows }, m.none)
   );
 }
 
@@ -101,14 +97,21 @@ function riskPart(report: ReviewReport, text: ReportText): string {
   return (
     heading(2, m.sections.riskBreakdown) +
     mdTable(
-      [m.label.risk, m.label.number],
-      report.riskBreakdown.byLevel.map((item) => [m.level[item.level], f.number(item.count)]),
+      {
+        headers: [m.label.risk, m.label.number],
+        rows: report.riskBreakdown.byLevel.map((item) => [m.level[item.level], f.number(item.count)]),
+      },
       m.none,
     ) +
     '\n' +
     mdTable(
-      [m.label.category, m.label.number],
-      report.riskBreakdown.byCategory.map((item) => [m.category[item.category], f.number(item.count)]),
+      {
+        headers: [m.label.category, m.label.number],
+        rows: report.riskBreakdown.byCategory.map((item) => [
+          m.category[item.category],
+          f.number(item.count),
+        ]),
+      },
       m.none,
     )
   );
@@ -116,114 +119,35 @@ function riskPart(report: ReviewReport, text: ReportText): string {
 
 function unusedPart(report: ReviewReport, text: ReportText): string {
   const m = text.messages;
-  const rows = report.unused.map((item) => [
-    item.syscall,
-    item.risk === undefined ? '' : m.level[item.risk.level],
-    item.risk === undefined ? '' : m.category[item.risk.category],
-    m.permission[item.permission],
-    ruleText(item.rule),
-    item.rule?.reason ?? '',
-  ]);
-  const headers = [
-    m.label.syscall,
-    m.label.risk,
-    m.label.category,
-    m.label.permission,
-    m.label.rule,
-    m.label.reason,
-  ];
-  return (
-    heading(2, m.sections.unused) + `${escapeMarkdown(m.unusedHint)}\n\n` + mdTable(headers, rows, m.none)
-  );
+  const table = mdTable(unusedTable(report, text, plainMarks(text)), m.none);
+  return heading(2, m.sections.unused) + `${escapeMarkdown(m.unusedHint)}\n\n` + table;
 }
 
 function deniedPart(report: ReviewReport, text: ReportText): string {
   const m = text.messages;
-  const rows = report.denied.map((item) => [
-    item.syscall,
-    text.format.number(item.count),
-    decisionsText(item.decisions, text),
-    item.policyAction,
-    processesText(item, text),
-    item.containers.join(', '),
-    item.abis.join(', '),
-  ]);
-  const headers = [
-    m.label.syscall,
-    m.label.count,
-    m.label.decisions,
-    m.label.policyAction,
-    m.label.processes,
-    m.label.containers,
-    m.label.abi,
-  ];
-  return (
-    heading(2, m.sections.denied) + `${escapeMarkdown(m.deniedHint)}\n\n` + mdTable(headers, rows, m.none)
-  );
+  const table = mdTable(deniedTable(report, text, plainMarks(text)), m.none);
+  return heading(2, m.sections.denied) + `${escapeMarkdown(m.deniedHint)}\n\n` + table;
 }
 
 function driftPart(report: ReviewReport, text: ReportText): string {
   const m = text.messages;
   const { drift } = report;
   if (drift === undefined) return heading(2, m.sections.drift) + `${escapeMarkdown(m.noDrift)}\n`;
-  const names = (items: readonly string[]): string => (items.length === 0 ? '—' : items.join(', '));
-  return (
-    heading(2, m.sections.drift) +
-    mdFacts([
-      [m.label.baseline, baselineText(drift, text)],
-      [m.label.newlyUsed, names(drift.newlyUsed)],
-      [m.label.noLongerUsed, names(drift.noLongerUsed)],
-      [m.label.newDenials, names(drift.newDenials)],
-      [m.label.resolvedDenials, names(drift.resolvedDenials)],
-      [m.label.newExecutables, names(drift.newExecutables)],
-    ])
-  );
+  return heading(2, m.sections.drift) + mdFacts(driftFacts(drift, text));
 }
 
 function allowedRiskyPart(report: ReviewReport, text: ReportText): string {
   const m = text.messages;
-  const rows = report.allowedRisky.map((item) => [
-    item.syscall,
-    m.level[item.level],
-    m.category[item.category],
-    m.permission[item.permission],
-    item.used ? m.label.yes : m.label.no,
-    item.reason,
-  ]);
-  const headers = [
-    m.label.syscall,
-    m.label.risk,
-    m.label.category,
-    m.label.permission,
-    m.label.used,
-    m.label.reason,
-  ];
   return (
     heading(2, m.sections.allowedRisky) +
-    mdTable(headers, rows, m.none) +
+    mdTable(allowedRiskyTable(report, text, plainMarks(text)), m.none) +
     `\n${escapeMarkdown(m.riskReasonsNote)}\n`
   );
 }
 
 function exceptionsPart(report: ReviewReport, text: ReportText): string {
   const m = text.messages;
-  const rows = report.exceptions.map((item) => [
-    item.selectors.join(', '),
-    text.format.day(item.expires),
-    m.exceptionStatus[item.status],
-    item.ticket ?? '',
-    ruleText(item.rule),
-    item.rule.reason,
-  ]);
-  const headers = [
-    m.label.syscall,
-    m.label.expires,
-    m.label.status,
-    m.label.ticket,
-    m.label.rule,
-    m.label.reason,
-  ];
-  return heading(2, m.sections.exceptions) + mdTable(headers, rows, m.none);
+  return heading(2, m.sections.exceptions) + mdTable(exceptionsTable(report, text, plainMarks(text)), m.none);
 }
 
 /** The whole report as Markdown in `lang`. */

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { sysfenceInProcess, tempDirForTest } from '../helpers/cli.js';
+import { sysfenceInProcess } from '../helpers/cli.js';
+import { tempDirForTest } from '../helpers/temp.js';
 
 const sysfence = sysfenceInProcess;
 

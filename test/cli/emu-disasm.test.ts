@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { encodeProgram, jump, stmt } from '../../src/bpf/insn.js';
 import { AUDIT_ARCH } from '../../src/syscalls/arch.js';
 import { libseccompProgram } from '../bpf/oracles.js';
-import { sysfenceInProcess, tempDirForTest } from '../helpers/cli.js';
+import { sysfenceInProcess } from '../helpers/cli.js';
+import { tempDirForTest } from '../helpers/temp.js';
 
 const sysfence = sysfenceInProcess;
 

@@ -10,7 +10,8 @@ import { loadPolicy } from '../../src/policy/load.js';
 import { syscallNumber } from '../../src/syscalls/arch.js';
 import { describe, sysfence as cliProcess } from '../enforce/support.js';
 import { call } from '../learn/helpers.js';
-import { sysfenceInProcess, tempDirForTest } from '../helpers/cli.js';
+import { sysfenceInProcess } from '../helpers/cli.js';
+import { tempDirForTest } from '../helpers/temp.js';
 
 const sysfence = sysfenceInProcess;
 

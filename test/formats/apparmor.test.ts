@@ -8,6 +8,7 @@ import { PolicyError } from '../../src/policy/errors.js';
 import type { FilesystemRules, NetworkRules, ResolvedPolicy } from '../../src/policy/ir.js';
 import { loadPolicy } from '../../src/policy/load.js';
 import { runTool, type ToolRun } from './apparmor-auditd-tool.js';
+import { craftedPolicy } from './support.js';
 
 const WORK = mkdtempSync(join(tmpdir(), 'sysfence-apparmor-'));
 
@@ -34,17 +35,10 @@ function compiledPatterns(text: string): string[] {
 }
 
 function policyWith(filesystem?: FilesystemRules, network?: NetworkRules): ResolvedPolicy {
-  return {
-    name: 'crafted',
-    architectures: ['x86_64'],
-    defaultAction: { kind: 'errno', errno: 1 },
-    unknownAction: { kind: 'errno', errno: 38 },
-    badArchAction: { kind: 'kill_process' },
-    rules: [],
-    layers: [{ name: 'crafted', file: 'crafted.yaml' }],
+  return craftedPolicy([], {
     ...(filesystem === undefined ? {} : { filesystem }),
     ...(network === undefined ? {} : { network }),
-  };
+  });
 }
 
 function files(read: string[], write: string[] = [], execute: string[] = []): FilesystemRules {

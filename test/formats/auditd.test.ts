@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { auditKeys, exportAuditRules, MAX_RULE_LINE } from '../../src/formats/auditd.js';
 import { PolicyError } from '../../src/policy/errors.js';
-import type { PolicyRule, ResolvedPolicy } from '../../src/policy/ir.js';
 import { loadPolicy } from '../../src/policy/load.js';
 import { syscallNumber, type Arch } from '../../src/syscalls/arch.js';
 import { runTool, type ToolRun } from './apparmor-auditd-tool.js';
+import { craftedPolicy, craftedRule } from './support.js';
 
 const WORK = mkdtempSync(join(tmpdir(), 'sysfence-auditd-'));
 /** A key prefix of this run, so the test never touches rules anyone else loaded. */
@@ -61,33 +61,6 @@ function signatures(lines: readonly string[]): Map<string, Set<string>> {
   return result;
 }
 
-function rule(syscalls: string[], action: PolicyRule['action'], extra: Partial<PolicyRule> = {}): PolicyRule {
-  return {
-    syscalls,
-    selectors: syscalls,
-    action,
-    conditions: [],
-    reason: 'test',
-    tier: 'required',
-    layer: 'crafted',
-    location: { file: 'crafted.yaml', line: 7, column: 5 },
-    ...extra,
-  };
-}
-
-function policyWith(rules: PolicyRule[], extra: Partial<ResolvedPolicy> = {}): ResolvedPolicy {
-  return {
-    name: 'crafted',
-    architectures: ['x86_64'],
-    defaultAction: { kind: 'errno', errno: 1 },
-    unknownAction: { kind: 'errno', errno: 38 },
-    badArchAction: { kind: 'kill_process' },
-    rules,
-    layers: [{ name: 'crafted', file: 'crafted.yaml' }],
-    ...extra,
-  };
-}
-
 function unlisted(text: string, word: 'b64' | 'b32'): string[] {
   const line = ruleLines(text).find((l) => l.includes(`arch=${word}`) && l.includes('-unlisted'));
   assert.ok(line !== undefined, `no ${word} unlisted rule`);
@@ -121,7 +94,7 @@ test('the web example loads into the kernel with auditctl, lists back identicall
 });
 
 test('auditctl rejects a malformed rule, so the load check can fail', () => {
-  const { text } = exportAuditRules(policyWith([]), { key: KEY });
+  const { text } = exportAuditRules(craftedPolicy([]), { key: KEY });
   for (const broken of [
     text.replace('-F arch=b64', '-F arch=b65'),
     `${text}-a always,exit -F arch=b64 -S nosuchcall -k ${KEY}-time\n`,
@@ -172,7 +145,7 @@ test('the whitelist: unconditional allows are left out, everything else is recor
 });
 
 test('specific rules come before the catch-all, keyed per set', () => {
-  const { text } = exportAuditRules(policyWith([rule(['read'], { kind: 'allow' })]), { key: KEY });
+  const { text } = exportAuditRules(craftedPolicy([craftedRule(['read'], { kind: 'allow' })]), { key: KEY });
   const keys = ruleLines(text).map((line) => /-k (\S+)$/.exec(line)?.[1]);
   const firstUnlisted = keys.indexOf(`${KEY}-unlisted`);
   assert.ok(firstUnlisted > 0);
@@ -188,21 +161,21 @@ test('specific rules come before the catch-all, keyed per set', () => {
 
 test('conditional, tolerated and default-allow policies', () => {
   const eqAfInet = [{ index: 0, op: 'eq', value: 2n, width: 32 }] as const;
-  const tolerated = rule(
+  const tolerated = craftedRule(
     ['getcpu'],
     { kind: 'allow' },
     { tier: 'tolerated', location: { file: 'crafted.yaml', line: 9, column: 5 } },
   );
   const unameEverywhere = [
-    rule(['uname'], { kind: 'allow' }, { conditions: [{ index: 0, op: 'ne', value: 0n, width: 64 }] }),
-    rule(['uname'], { kind: 'allow' }),
+    craftedRule(['uname'], { kind: 'allow' }, { conditions: [{ index: 0, op: 'ne', value: 0n, width: 64 }] }),
+    craftedRule(['uname'], { kind: 'allow' }),
   ];
-  const denyList = policyWith(
+  const denyList = craftedPolicy(
     [
       tolerated,
       ...unameEverywhere,
-      rule(['mount'], { kind: 'errno', errno: 1 }),
-      rule(['socket'], { kind: 'errno', errno: 1 }, { conditions: [...eqAfInet] }),
+      craftedRule(['mount'], { kind: 'errno', errno: 1 }),
+      craftedRule(['socket'], { kind: 'errno', errno: 1 }, { conditions: [...eqAfInet] }),
     ],
     { defaultAction: { kind: 'allow' } },
   );
@@ -219,7 +192,9 @@ test('conditional, tolerated and default-allow policies', () => {
     ),
   );
 
-  const allowList = policyWith([rule(['socket'], { kind: 'allow' }, { conditions: [...eqAfInet] })]);
+  const allowList = craftedPolicy([
+    craftedRule(['socket'], { kind: 'allow' }, { conditions: [...eqAfInet] }),
+  ]);
   const allowed = exportAuditRules(allowList, { key: KEY });
   assert.ok(unlisted(allowed.text, 'b64').includes(String(syscallNumber('x86_64', 'socket'))));
   assert.ok(
@@ -231,7 +206,7 @@ test('conditional, tolerated and default-allow policies', () => {
 
 test("every line stays below auditctl's line limit; a long exe splits the catch-all into several rules", () => {
   const exe = `/opt/${'x'.repeat(3000)}/app`;
-  const { text } = exportAuditRules(policyWith([]), { key: KEY, exe });
+  const { text } = exportAuditRules(craftedPolicy([]), { key: KEY, exe });
   for (const line of text.split('\n')) assert.ok(line.length <= MAX_RULE_LINE, `line of ${line.length}`);
   const b64 = ruleLines(text).filter((l) => l.includes('arch=b64') && l.includes('-unlisted'));
   assert.ok(b64.length > 1);
@@ -242,7 +217,7 @@ test("every line stays below auditctl's line limit; a long exe splits the catch-
 });
 
 test('an aarch64 policy gets b64 and b32 (arm compat) rules, and no x32 warning', () => {
-  const { text, warnings } = exportAuditRules(policyWith([], { architectures: ['aarch64', 'arm'] }), {
+  const { text, warnings } = exportAuditRules(craftedPolicy([], { architectures: ['aarch64', 'arm'] }), {
     key: KEY,
   });
   assert.match(text, /arch=b64/);
@@ -251,25 +226,25 @@ test('an aarch64 policy gets b64 and b32 (arm compat) rules, and no x32 warning'
 });
 
 test('bad keys, exe paths and multi-kernel policies are refused', () => {
-  assert.throws(() => exportAuditRules(policyWith([]), { key: 'a b' }), PolicyError);
-  assert.throws(() => exportAuditRules(policyWith([]), { key: '' }), PolicyError);
-  assert.throws(() => exportAuditRules(policyWith([]), { exe: '/usr/bin/my app' }), PolicyError);
-  assert.throws(() => exportAuditRules(policyWith([]), { exe: 'relative' }), PolicyError);
-  const twoKernels = policyWith([], { architectures: ['x86_64', 'aarch64'] });
+  assert.throws(() => exportAuditRules(craftedPolicy([]), { key: 'a b' }), PolicyError);
+  assert.throws(() => exportAuditRules(craftedPolicy([]), { key: '' }), PolicyError);
+  assert.throws(() => exportAuditRules(craftedPolicy([]), { exe: '/usr/bin/my app' }), PolicyError);
+  assert.throws(() => exportAuditRules(craftedPolicy([]), { exe: 'relative' }), PolicyError);
+  const twoKernels = craftedPolicy([], { architectures: ['x86_64', 'aarch64'] });
   assert.throws(() => exportAuditRules(twoKernels), /one kernel/);
   const chosen = exportAuditRules(twoKernels, { kernel: 'aarch64', key: KEY });
   assert.ok(chosen.warnings.some((w) => w.startsWith('ABIs x86_64 run on other kernels')));
 });
 
 test('a multi-line policy name cannot break out of the comment', () => {
-  const { text } = exportAuditRules(policyWith([], { name: 'x\n-a always,exit -S all -k evil' }), {
+  const { text } = exportAuditRules(craftedPolicy([], { name: 'x\n-a always,exit -S all -k evil' }), {
     key: KEY,
   });
   assert.ok(!text.includes('\n-a always,exit -S all -k evil'));
 });
 
 test('rules scoped to one executable load, and every rule carries the exe field', () => {
-  const { text } = exportAuditRules(policyWith([rule(['read'], { kind: 'allow' })]), {
+  const { text } = exportAuditRules(craftedPolicy([craftedRule(['read'], { kind: 'allow' })]), {
     key: KEY,
     exe: '/usr/bin/true',
   });

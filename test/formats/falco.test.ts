@@ -11,9 +11,9 @@ import {
 import { BUILTIN_RULE_IDS } from '../../src/monitor/alert.js';
 import { ruleDefinition } from '../../src/monitor/rules/index.js';
 import { PolicyError } from '../../src/policy/errors.js';
-import type { PolicyRule, ResolvedPolicy } from '../../src/policy/ir.js';
 import { loadPolicy } from '../../src/policy/load.js';
 import { validateFalcoRules } from './falco-validate.js';
+import { craftedPolicy, craftedRule } from './support.js';
 
 interface Item {
   readonly rule?: string;
@@ -40,32 +40,6 @@ function listItems(text: string, name: string): string[] {
   const found = items(text).find((item) => item.list === name);
   assert.ok(found?.items !== undefined, `no list ${name}`);
   return found.items;
-}
-
-function policyWith(rules: PolicyRule[], extra: Partial<ResolvedPolicy> = {}): ResolvedPolicy {
-  return {
-    name: 'crafted',
-    architectures: ['x86_64'],
-    defaultAction: { kind: 'errno', errno: 1 },
-    unknownAction: { kind: 'errno', errno: 38 },
-    badArchAction: { kind: 'kill_process' },
-    rules,
-    layers: [{ name: 'crafted', file: 'crafted.yaml' }],
-    ...extra,
-  };
-}
-
-function allow(syscalls: string[]): PolicyRule {
-  return {
-    syscalls,
-    selectors: syscalls,
-    action: { kind: 'allow' },
-    conditions: [],
-    reason: 'test',
-    tier: 'required',
-    layer: 'crafted',
-    location: { file: 'crafted.yaml', line: 3, column: 5 },
-  };
 }
 
 const SEVERITY_TO_PRIORITY: Readonly<Record<string, string>> = {
@@ -127,7 +101,7 @@ test("the name lists are the monitor's defaults", () => {
 });
 
 test('the behaviour rules say what they check', () => {
-  const { text } = exportFalcoRules(policyWith([allow(['read'])]));
+  const { text } = exportFalcoRules(craftedPolicy([craftedRule(['read'])]));
   assert.match(
     ruleTagged(text, 'dropper-exec').condition ?? '',
     /proc\.exepath pmatch \(sysfence_writable_dirs\)/,
@@ -152,7 +126,7 @@ test('the behaviour rules say what they check', () => {
 });
 
 test('without a workload the unlisted rule is host-wide, and says so', () => {
-  const { text, warnings } = exportFalcoRules(policyWith([allow(['read'])]));
+  const { text, warnings } = exportFalcoRules(craftedPolicy([craftedRule(['read'])]));
   assert.equal(
     ruleTagged(text, UNLISTED_RULE_ID).condition,
     'evt.dir=< and evt.type in (sysfence_unlisted_syscalls)',
@@ -162,27 +136,27 @@ test('without a workload the unlisted rule is host-wide, and says so', () => {
 });
 
 test('an aarch64 policy lists aarch64 names; a deny-list policy lists only what it denies', () => {
-  const arm = exportFalcoRules(policyWith([allow(['read'])], { architectures: ['aarch64'] }));
+  const arm = exportFalcoRules(craftedPolicy([craftedRule(['read'])], { architectures: ['aarch64'] }));
   const names = listItems(arm.text, 'sysfence_unlisted_syscalls');
   assert.ok(!names.includes('open') && names.includes('openat') && !names.includes('read'));
-  const denyList = policyWith([{ ...allow(['mount']), action: { kind: 'errno', errno: 1 } }], {
+  const denyList = craftedPolicy([craftedRule(['mount'], { kind: 'errno', errno: 1 })], {
     defaultAction: { kind: 'allow' },
   });
   assert.deepEqual(listItems(exportFalcoRules(denyList).text, 'sysfence_unlisted_syscalls'), ['mount']);
 });
 
 test('values that would change a condition are refused; the policy name cannot inject fields', () => {
-  assert.throws(() => exportFalcoRules(policyWith([]), { exe: ['/usr/bin/a b'] }), PolicyError);
-  assert.throws(() => exportFalcoRules(policyWith([]), { exe: ['/x) or (proc.pid'] }), PolicyError);
-  assert.throws(() => exportFalcoRules(policyWith([]), { containerImages: ['img,other'] }), PolicyError);
-  const { text } = exportFalcoRules(policyWith([], { name: 'x %proc.env\n- rule: evil' }));
+  assert.throws(() => exportFalcoRules(craftedPolicy([]), { exe: ['/usr/bin/a b'] }), PolicyError);
+  assert.throws(() => exportFalcoRules(craftedPolicy([]), { exe: ['/x) or (proc.pid'] }), PolicyError);
+  assert.throws(() => exportFalcoRules(craftedPolicy([]), { containerImages: ['img,other'] }), PolicyError);
+  const { text } = exportFalcoRules(craftedPolicy([], { name: 'x %proc.env\n- rule: evil' }));
   assert.deepEqual(validateFalcoRules(text), []);
   assert.ok(!text.includes('%proc.env'));
   assert.ok(!/^- rule: evil/m.test(text));
 });
 
 test('the structural check rejects broken rules, so it can fail', () => {
-  const good = exportFalcoRules(policyWith([allow(['read'])])).text;
+  const good = exportFalcoRules(craftedPolicy([craftedRule(['read'])])).text;
   const broken: ReadonlyArray<readonly [string, RegExp]> = [
     [
       good.replace('proc.is_exe_upper_layer=true', 'proc.is_exe_upperlayer=true'),

@@ -11,38 +11,33 @@ import { PolicyError } from '../../src/policy/errors.js';
 import type { ArgCondition, PolicyRule, ResolvedPolicy } from '../../src/policy/ir.js';
 import { parsePolicyText } from '../../src/policy/load.js';
 import { assertSameDecisions, DOCKER_PROFILE_PATH, dockerProfile } from './oci-helpers.js';
+import { craftedPolicy, craftedRule } from './support.js';
 
 const X86_64 = { arch: 'x86_64', kernelVersion: '6.8' } as const;
 
+/** A rule of layer `base`, written at base.yaml:LINE. */
 function rule(
   syscalls: string[],
   action: PolicyRule['action'],
   conditions: ArgCondition[] = [],
   line = 1,
 ): PolicyRule {
-  return {
-    syscalls,
-    selectors: syscalls,
-    action,
+  return craftedRule(syscalls, action, {
     conditions,
-    reason: 'test',
-    tier: 'required',
     layer: 'base',
     location: { file: 'base.yaml', line, column: 3 },
-  };
+  });
 }
 
+/** Policy `base`: EPERM for unknown numbers too, and a foreign ABI's thread killed. */
 function policyWith(rules: PolicyRule[], extra: Partial<ResolvedPolicy> = {}): ResolvedPolicy {
-  return {
+  return craftedPolicy(rules, {
     name: 'base',
-    architectures: ['x86_64'],
-    defaultAction: { kind: 'errno', errno: 1 },
     unknownAction: { kind: 'errno', errno: 1 },
     badArchAction: { kind: 'kill_thread' },
-    rules,
     layers: [{ name: 'base', file: 'base.yaml' }],
     ...extra,
-  };
+  });
 }
 
 function exportError(policy: ResolvedPolicy): PolicyError {

@@ -1,7 +1,4 @@
 /** Runs the sysfence CLI in this process (through main) and captures what it writes, for CLI tests. */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
 
 export interface CliRun {
@@ -16,11 +13,4 @@ export async function sysfenceInProcess(...argv: string[]): Promise<CliRun> {
   let stderr = '';
   const code = await main(argv, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) });
   return { code, stdout, stderr };
-}
-
-/** A temp directory removed when the test process exits. */
-export function tempDirForTest(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-  return dir;
 }

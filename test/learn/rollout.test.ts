@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   enabledCalls,
@@ -17,10 +16,10 @@ import type { ResolvedPolicy } from '../../src/policy/ir.js';
 import { loadPolicy, parsePolicyText } from '../../src/policy/load.js';
 import { parseEventJson, type SyscallEvent } from '../../src/sources/event.js';
 import { syscallNumber } from '../../src/syscalls/arch.js';
+import { tempDirForTest } from '../helpers/temp.js';
 import { call, DAY, T0 } from './helpers.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'sysfence-rollout-'));
-process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDirForTest('sysfence-rollout-');
 
 function file(name: string, text: string): string {
   const path = join(dir, name);

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   confidence,
@@ -16,10 +15,10 @@ import {
   writeTrace,
   type TraceEntry,
 } from '../../src/learn/trace.js';
+import { tempDirForTest } from '../helpers/temp.js';
 import { call, DAY, T0 } from './helpers.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'sysfence-trace-'));
-process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDirForTest('sysfence-trace-');
 
 function entryOf(entries: readonly TraceEntry[], syscall: string, value?: string): TraceEntry {
   const found = entries.find(

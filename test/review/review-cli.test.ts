@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { POLICY_FILE, PREVIOUS_FILE, TRACE_FILES } from './fixtures.js';
-import { sysfenceInProcess, tempDirForTest } from '../helpers/cli.js';
+import { sysfenceInProcess } from '../helpers/cli.js';
+import { tempDirForTest } from '../helpers/temp.js';
 
 const sysfence = sysfenceInProcess;
 
