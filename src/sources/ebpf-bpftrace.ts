@@ -28,6 +28,14 @@ export interface BpftraceOptions {
   readonly onMap?: (name: string, entries: ReadonlyMap<string, unknown>) => void;
 }
 
+/**
+ * bpftrace runs in its own process group and would outlive a sysfence that was killed, its probes still
+ * taxing every call on the host: it ends itself when sysfence's main thread exits.
+ */
+export function ownerExitProbe(ownerPid: number): string {
+  return `tracepoint:sched:sched_process_exit /tid == ${ownerPid}/ { exit(); }`;
+}
+
 /** A running bpftrace; `maps` fills in when it stops. */
 export class BpftraceRun {
   readonly maps: BpftraceMaps = new Map();
@@ -42,7 +50,7 @@ export class BpftraceRun {
   constructor(private readonly options: BpftraceOptions) {
     const bpftrace = findTool('bpftrace', options.pathVariable);
     // Its own process group: a terminal's ^C must not end the recording before the workload has ended.
-    this.child = spawn(bpftrace, ['-f', 'json', '-e', options.program], {
+    this.child = spawn(bpftrace, ['-f', 'json', '-e', `${options.program}\n${ownerExitProbe(process.pid)}`], {
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
       env: {

@@ -3,9 +3,10 @@
  * are checked key by key (arity, numbers), and anything else is a counted problem, never a guess.
  * Then the recording program's maps (ebpf-program.ts) become SyscallEvents with counts.
  */
+import { resolve } from 'node:path';
 import { recordProblem, withSyscallName, type SourceStats, type SyscallEvent } from './event.js';
 import { syscallNumber, X32_SYSCALL_BIT, type Arch } from '../syscalls/arch.js';
-import { LEARNED_ARGUMENTS } from '../syscalls/learned-args.js';
+import { learnedArgumentsOf } from '../syscalls/learned-args.js';
 import {
   ARGUMENT_MAP_PREFIX,
   CALLS_MAP,
@@ -89,6 +90,11 @@ export interface EbpfEventContext {
   /** Executables of processes running at the start (their pid is their image id) or read at the end (image 0). */
   readonly exeOfPid: ReadonlyMap<number, string>;
   readonly containerId?: string;
+  /**
+   * The recorded command's stub pid and working directory: the path of its first exec (COMMAND as given,
+   * maybe relative) is made absolute against that directory, the only process whose cwd is known.
+   */
+  readonly launched?: { readonly pid: number; readonly cwd: string };
 }
 
 /** A map key split into unsigned integers, or undefined when it is not `arity` of them. */
@@ -108,12 +114,17 @@ interface Image {
   readonly path?: string;
 }
 
-function readImages(maps: BpftraceMaps): Map<string, Image> {
+function readImages(maps: BpftraceMaps, launched: EbpfEventContext['launched']): Map<string, Image> {
   const images = new Map<string, Image>();
   const paths = maps.get(IMAGE_PATH_MAP) ?? new Map<string, unknown>();
   const comms = maps.get(IMAGE_COMM_MAP) ?? new Map<string, unknown>();
+  const launchImage = launched === undefined ? undefined : firstImageOf(maps, launched.pid);
   for (const key of maps.get(IMAGE_PID_MAP)?.keys() ?? []) {
-    const path = paths.get(key);
+    const given = paths.get(key);
+    const path =
+      typeof given === 'string' && key === launchImage && launched !== undefined
+        ? resolve(launched.cwd, given)
+        : given;
     const comm = comms.get(key);
     images.set(key, {
       ...(typeof path === 'string' && path !== '' ? { path } : {}),
@@ -121,6 +132,15 @@ function readImages(maps: BpftraceMaps): Map<string, Image> {
     });
   }
   return images;
+}
+
+/** The image of a pid's first exec (image ids are exec timestamps). */
+function firstImageOf(maps: BpftraceMaps, pid: number): string | undefined {
+  const images = [...(maps.get(IMAGE_PID_MAP) ?? [])]
+    .filter(([key, value]) => value === pid && /^\d+$/.test(key))
+    .map(([key]) => BigInt(key));
+  if (images.length === 0) return undefined;
+  return images.reduce((first, image) => (image < first ? image : first)).toString();
 }
 
 /** The ABI and table number of a counted id (see COMPAT_KEY_OFFSET). */
@@ -138,15 +158,11 @@ interface Counted {
   readonly arch: Arch;
   readonly nr: number;
   readonly args?: bigint[];
-  count: number;
+  readonly count: number;
 }
 
-function countsKey(pid: number, image: string, arch: Arch, nr: number): string {
-  return `${pid}/${image}/${arch}/${nr}`;
-}
-
-function readCalls(maps: BpftraceMaps, arch: Arch, stats: SourceStats): Map<string, Counted> {
-  const calls = new Map<string, Counted>();
+function readCalls(maps: BpftraceMaps, arch: Arch, stats: SourceStats): Counted[] {
+  const calls: Counted[] = [];
   for (const [key, value] of maps.get(CALLS_MAP) ?? []) {
     const numbers = keyNumbers(key, 3);
     const count = countValue(value);
@@ -155,31 +171,20 @@ function readCalls(maps: BpftraceMaps, arch: Arch, stats: SourceStats): Map<stri
       continue;
     }
     const [pid, image, id] = numbers as [bigint, bigint, bigint];
-    const abi = abiOfId(id, arch);
-    calls.set(countsKey(Number(pid), image.toString(), abi.arch, abi.nr), {
-      pid: Number(pid),
-      image: image.toString(),
-      ...abi,
-      count,
-    });
+    calls.push({ pid: Number(pid), image: image.toString(), ...abiOfId(id, arch), count });
   }
   return calls;
 }
 
-/** Argument counts: each also counted in @calls, which keeps only the remainder (calls not seen with arguments). */
-function readArgumentCounts(
-  maps: BpftraceMaps,
-  arch: Arch,
-  calls: Map<string, Counted>,
-  stats: SourceStats,
-): Counted[] {
+/** Argument counts: the native calls of learned syscalls, counted here instead of in @calls. */
+function readArgumentCounts(maps: BpftraceMaps, arch: Arch, stats: SourceStats): Counted[] {
   const counted: Counted[] = [];
   for (const [name, entries] of maps) {
     if (!name.startsWith(ARGUMENT_MAP_PREFIX)) continue;
     const syscall = name.slice(ARGUMENT_MAP_PREFIX.length);
-    const learned = LEARNED_ARGUMENTS[syscall];
+    const learned = learnedArgumentsOf(syscall, arch);
     const nr = syscallNumber(arch, syscall);
-    if (learned === undefined || nr === undefined) {
+    if (learned.length === 0 || nr === undefined) {
       recordProblem(stats, { where: name, reason: `not a learned syscall of ${arch}` });
       continue;
     }
@@ -198,8 +203,6 @@ function readArgumentCounts(
       const args = new Array<bigint>(Math.max(...learned.map((argument) => argument.index)) + 1).fill(0n);
       learned.forEach((argument, index) => (args[argument.index] = values[index] ?? 0n));
       counted.push({ pid: Number(pid), image: image.toString(), arch, nr, args, count });
-      const total = calls.get(countsKey(Number(pid), image.toString(), arch, nr));
-      if (total !== undefined) total.count -= count;
     }
   }
   return counted;
@@ -211,10 +214,8 @@ export function eventsFromMaps(
   context: EbpfEventContext,
   stats: SourceStats,
 ): SyscallEvent[] {
-  const images = readImages(maps);
-  const calls = readCalls(maps, context.arch, stats);
-  const withArgs = readArgumentCounts(maps, context.arch, calls, stats);
-  const all = [...withArgs, ...[...calls.values()].filter((counted) => counted.count > 0)];
+  const images = readImages(maps, context.launched);
+  const all = [...readArgumentCounts(maps, context.arch, stats), ...readCalls(maps, context.arch, stats)];
   const events = all.map((counted) => toEvent(counted, images.get(counted.image), context));
   stats.events += events.length;
   return events;

@@ -2,14 +2,13 @@
  * The bpftrace program `sysfence record` runs: it counts in the kernel, so the cost per syscall is one
  * map lookup (is this process recorded?) and one per-CPU counter increment, and nothing crosses to user
  * space until the end. Counts are keyed by (pid, image, syscall id); an image is one exec (its id is the
- * exec's timestamp), so a pid that execs twice is attributed to both executables correctly. Syscalls
- * whose arguments are learned (LEARNED_ARGUMENTS) are also counted per masked argument value from their
- * own tracepoints, which only fire for those calls.
+ * exec's timestamp), so a pid that execs twice is attributed to both executables correctly. Native calls
+ * of syscalls whose arguments are learned (LEARNED_ARGUMENTS) are counted per masked argument value
+ * instead, from the same probe's argument registers: a second tracepoint per syscall
+ * (syscalls:sys_enter_NAME) would make the kernel run its syscall-event dispatcher on every call.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { syscallNumber, type Arch } from '../syscalls/arch.js';
-import { LEARNED_ARGUMENTS, type LearnedArgument } from '../syscalls/learned-args.js';
+import { LEARNED_ARGUMENTS, learnedArgumentsOf, type LearnedArgument } from '../syscalls/learned-args.js';
 
 /** What to record: processes, before the program is generated (a command is started as a stopped stub first). */
 export type EbpfTarget =
@@ -22,16 +21,11 @@ export type EbpfTarget =
   /** Every process on the host; `pids` are running now (seeded so their children's exe is known). */
   | { readonly kind: 'all'; readonly pids: readonly number[] };
 
-/** One learned argument as its syscall's tracepoint names it. */
-export interface ArgumentField {
-  readonly field: string;
-  readonly argument: LearnedArgument;
-}
-
-/** The tracepoint fields of one syscall whose arguments are learned. */
-export interface ArgumentProbe {
+/** A syscall whose arguments are learned, with its number on the recorded ABI. */
+export interface LearnedCall {
   readonly syscall: string;
-  readonly fields: readonly ArgumentField[];
+  readonly nr: number;
+  readonly arguments: readonly LearnedArgument[];
 }
 
 /** Map names: the parser reads these back. */
@@ -56,42 +50,12 @@ export const PID_IMAGE_LIMIT = 2 ** 22;
 export const COMPAT_KEY_OFFSET = 2 ** 32;
 const TS_COMPAT = 2;
 
-/** The tracepoint fields of a syscall, in argument order (after the common fields and __syscall_nr). */
-export function parseTracepointFields(format: string): string[] {
-  const fields: string[] = [];
-  let afterNr = false;
-  for (const line of format.split('\n')) {
-    const match = /^\s*field:(.*?)([A-Za-z_][A-Za-z0-9_]*)(\[\d*\])?;/.exec(line);
-    if (match === null) continue;
-    const name = match[2] as string;
-    if (name === '__syscall_nr') afterNr = true;
-    else if (afterNr) fields.push(name);
-  }
-  return fields;
-}
-
-/** Reads each learned syscall's tracepoint format from tracefs and names its learned argument fields. */
-export async function argumentProbes(tracefs = '/sys/kernel/tracing'): Promise<ArgumentProbe[]> {
-  const probes: ArgumentProbe[] = [];
-  for (const [syscall, learned] of Object.entries(LEARNED_ARGUMENTS)) {
-    const formatPath = join(tracefs, 'events', 'syscalls', `sys_enter_${syscall}`, 'format');
-    let format: string;
-    try {
-      format = await readFile(formatPath, 'utf8');
-    } catch (error) {
-      throw new Error(
-        `cannot read ${formatPath} (${(error as Error).message}); is tracefs mounted? (mount -t tracefs nodev /sys/kernel/tracing)`,
-      );
-    }
-    const names = parseTracepointFields(format);
-    const fields = learned.map((argument) => {
-      const field = names[argument.index];
-      if (field === undefined) throw new Error(`${formatPath}: no field for argument ${argument.index}`);
-      return { field, argument };
-    });
-    probes.push({ syscall, fields });
-  }
-  return probes;
+/** The syscalls whose arguments are learned, as the native ABI `arch` numbers them (absent ones skipped). */
+export function learnedCalls(arch: Arch): LearnedCall[] {
+  return Object.keys(LEARNED_ARGUMENTS).flatMap((syscall) => {
+    const nr = syscallNumber(arch, syscall);
+    return nr === undefined ? [] : [{ syscall, nr, arguments: learnedArgumentsOf(syscall, arch) }];
+  });
 }
 
 /** The bpftrace string literal for a cgroup path; refuses characters that could end the literal. */
@@ -125,7 +89,7 @@ function beginProbe(target: EbpfTarget): string {
   return `BEGIN { ${seeds.join('')}printf("${ATTACHED_MARKER}\\n"); }`;
 }
 
-function execProbe(target: EbpfTarget, arch: Arch): string {
+function execProbe(target: EbpfTarget): string {
   const record = [
     `@track[pid] = $image;`,
     `${IMAGE_PID_MAP}[$image] = pid;`,
@@ -133,14 +97,12 @@ function execProbe(target: EbpfTarget, arch: Arch): string {
     `${IMAGE_PATH_MAP}[$image] = str(args->filename);`,
   ].join(' ');
   if (target.kind === 'exec-of') {
-    // The stub's execve ran before it was tracked; it is the target's own start, so it counts once.
-    const execve = syscallNumber(arch, 'execve');
-    if (execve === undefined) throw new Error(`no execve number for ${arch}`);
+    // The stub's exec of COMMAND starts the recording but is not counted: it is the launcher's call, not
+    // the workload's (docs/sources.md, "The launcher's exec"). Counting it would make a learned policy allow
+    // execve for a workload that never execs anything.
     return (
       `tracepoint:sched:sched_process_exec /@track[pid] != 0 || (pid == ${target.pid} && @armed == 0)/ {\n` +
-      `  $image = (uint64)nsecs;\n` +
-      `  if (@track[pid] == 0) { @armed = 1; ${CALLS_MAP}[pid, $image, (uint64)${execve}] = count(); }\n` +
-      `  ${record}\n}`
+      `  $image = (uint64)nsecs;\n  @armed = 1;\n  ${record}\n}`
     );
   }
   const predicate =
@@ -161,39 +123,45 @@ function lifecycleProbes(): string {
   ].join('\n');
 }
 
-/** A counting probe's body: the image lookup doubles as the "is this process recorded?" test. */
+/** Where a counting probe's work goes: the image lookup doubles as the "is this process recorded?" test. */
 function countingBody(target: EbpfTarget, counting: string): string {
   switch (target.kind) {
     case 'cgroup':
-      return `${cgroupPredicate(target.path)}{ $image = @track[pid]; ${counting} }`;
+      return `${cgroupPredicate(target.path)}{\n  $image = @track[pid];\n${counting}\n}`;
     case 'all':
-      return `{ $image = @track[pid]; ${counting} }`;
+      return `{\n  $image = @track[pid];\n${counting}\n}`;
     default:
-      return `{ $image = @track[pid]; if ($image != 0) { ${counting} } }`;
+      return `{\n  $image = @track[pid];\n  if ($image != 0) {\n${counting.replace(/^/gm, '  ')}\n  }\n}`;
   }
 }
 
-function syscallProbe(target: EbpfTarget, arch: Arch): string {
-  return `tracepoint:raw_syscalls:sys_enter ${countingBody(target, `${CALLS_MAP}[pid, $image, ${countedId(arch)}] = count();`)}`;
+function maskedArgument(argument: LearnedArgument): string {
+  return `(args->args[${argument.index}] & 0x${argument.mask.toString(16)})`;
 }
 
-function maskedField(field: ArgumentField): string {
-  return `((uint64)args->${field.field} & 0x${field.argument.mask.toString(16)})`;
-}
-
-function argumentProbe(target: EbpfTarget, probe: ArgumentProbe): string {
-  const key = ['pid', '$image', ...probe.fields.map(maskedField)].join(', ');
-  return `tracepoint:syscalls:sys_enter_${probe.syscall} ${countingBody(target, `${ARGUMENT_MAP_PREFIX}${probe.syscall}[${key}] = count();`)}`;
+/**
+ * One counter per call: a learned syscall's native calls by (pid, image, masked values), all others by
+ * (pid, image, id). The id includes the compat offset, so i386 and x32 calls never match a native number
+ * and are counted without arguments.
+ */
+function syscallProbe(target: EbpfTarget, arch: Arch, calls: readonly LearnedCall[]): string {
+  const learned = calls.map((call) => {
+    const key = ['pid', '$image', ...call.arguments.map(maskedArgument)].join(', ');
+    return `if ($id == ${call.nr}) { ${ARGUMENT_MAP_PREFIX}${call.syscall}[${key}] = count(); }`;
+  });
+  const others = `${CALLS_MAP}[pid, $image, $id] = count();`;
+  const dispatch = learned.length === 0 ? others : [...learned, `{ ${others} }`].join(' else ');
+  const counting = `  $id = ${countedId(arch)};\n  ${dispatch}`;
+  return `tracepoint:raw_syscalls:sys_enter ${countingBody(target, counting)}`;
 }
 
 /** The whole recording program for a target on the host ABI `arch`. */
-export function recordingProgram(target: EbpfTarget, arch: Arch, probes: readonly ArgumentProbe[]): string {
+export function recordingProgram(target: EbpfTarget, arch: Arch): string {
   return [
     beginProbe(target),
-    execProbe(target, arch),
+    execProbe(target),
     lifecycleProbes(),
-    syscallProbe(target, arch),
-    ...probes.map((probe) => argumentProbe(target, probe)),
+    syscallProbe(target, arch, learnedCalls(arch)),
     // Only the counts are printed at exit; the bookkeeping maps would be noise.
     `END { clear(@track);${target.kind === 'exec-of' ? ' clear(@armed);' : ''} }`,
     '',

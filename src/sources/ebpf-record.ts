@@ -4,10 +4,11 @@
  *
  * A command is started as a stub (/bin/sh waiting on a pipe) whose pid the program watches; the stub is
  * released only once every probe is attached, and counting starts at its exec of COMMAND, so neither
- * sysfence nor the stub appears in the recording and nothing of COMMAND is missed.
+ * sysfence nor the stub appears in the recording and nothing of COMMAND is missed. Exec paths are
+ * resolved at the end (executable-path.ts), so events name executables as /proc/PID/exe and audit do.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdir, readFile, readlink } from 'node:fs/promises';
+import { readdir, readFile, readlink, realpath } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -15,14 +16,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { hostArch, type Arch } from '../syscalls/arch.js';
 import { BpftraceRun, MAP_KEYS_MAX } from './ebpf-bpftrace.js';
 import { eventsFromMaps } from './ebpf-output.js';
-import {
-  argumentProbes,
-  CALLS_MAP,
-  recordingProgram,
-  type ArgumentProbe,
-  type EbpfTarget,
-} from './ebpf-program.js';
+import { CALLS_MAP, recordingProgram, type EbpfTarget } from './ebpf-program.js';
 import { emptySourceStats, recordProblem, type SourceStats } from './event.js';
+import { sharesMountNamespace, withResolvedExecutables } from './executable-path.js';
 import { childExit, type CommandStatus, type RecordTarget, type Recording } from './recorded-command.js';
 
 export interface EbpfRecordRequest {
@@ -33,8 +29,6 @@ export interface EbpfRecordRequest {
   readonly stop?: AbortSignal;
   /** PATH to find bpftrace on (default: this process's). */
   readonly pathVariable?: string;
-  /** tracefs mount (default /sys/kernel/tracing). */
-  readonly tracefs?: string;
   /** Called once every probe is attached (before a command is released): the recording window opens. */
   readonly onAttached?: () => void;
 }
@@ -53,15 +47,14 @@ const MAX_SEEDED = 2000;
 /** Records a target with eBPF; throws (nothing recorded) when bpftrace is missing or fails to attach. */
 export async function recordWithEbpf(request: EbpfRecordRequest): Promise<Recording> {
   const arch = hostArch();
-  const probes = await argumentProbes(request.tracefs);
   const stats = emptySourceStats();
   const start = Date.now();
   const target = request.target;
   const recorded =
     target.kind === 'command'
-      ? await recordCommand(target, request, arch, probes, stats)
-      : await recordWatched(target, request, arch, probes, stats);
-  const { run, exeOfPid } = recorded;
+      ? await recordCommand(target, request, arch, stats)
+      : await recordWatched(target, request, arch, stats);
+  const { run, exeOfPid, launched } = recorded;
   checkMaps(run, stats);
   const end = Date.now();
   const containerId = target.kind === 'cgroup' ? target.containerId : undefined;
@@ -71,6 +64,7 @@ export async function recordWithEbpf(request: EbpfRecordRequest): Promise<Record
     time: end,
     exeOfPid,
     ...(containerId ? { containerId } : {}),
+    ...(launched ? { launched } : {}),
   };
   const recorder = new Set([process.pid, run.pid]);
   const all = eventsFromMaps(run.maps, context, stats);
@@ -78,8 +72,9 @@ export async function recordWithEbpf(request: EbpfRecordRequest): Promise<Record
   stats.events -= all.length - events.length;
   await fillMissingExecutables(events, exeOfPid);
   const status = recorded.status;
+  const named = events.map((event) => withExe(event, exeOfPid));
   return {
-    events: events.map((event) => withExe(event, exeOfPid)),
+    events: recorded.sameFiles ? await withResolvedExecutables(named) : named,
     stats,
     start,
     end,
@@ -91,6 +86,10 @@ interface Recorded {
   readonly run: BpftraceRun;
   readonly exeOfPid: Map<number, string>;
   readonly status?: CommandStatus;
+  /** The command's stub and working directory (see EbpfEventContext). */
+  readonly launched?: { readonly pid: number; readonly cwd: string };
+  /** Whether the recorded processes see sysfence's files, so exec paths can be resolved here. */
+  readonly sameFiles: boolean;
 }
 
 /** Records running processes (pids, a cgroup, the host) until stopped (pids: or until they are gone). */
@@ -98,7 +97,6 @@ async function recordWatched(
   target: WatchedTarget,
   request: EbpfRecordRequest,
   arch: Arch,
-  probes: readonly ArgumentProbe[],
   stats: SourceStats,
 ): Promise<Recorded> {
   if (target.kind !== 'pids' && request.stop === undefined) {
@@ -106,7 +104,7 @@ async function recordWatched(
   }
   const pids = await processesOf(target);
   const exeOfPid = await executablesOf(pids);
-  const program = recordingProgram(ebpfTargetOf(target, pids), arch, probes);
+  const program = recordingProgram(ebpfTargetOf(target, pids), arch);
   const run = new BpftraceRun({ program, stats, pathVariable: request.pathVariable });
   await attachOrKill(run, request.onAttached);
   try {
@@ -114,7 +112,18 @@ async function recordWatched(
   } finally {
     await run.stop();
   }
-  return { run, exeOfPid };
+  return { run, exeOfPid, sameFiles: await sameMountNamespace(target, pids) };
+}
+
+/**
+ * A command shares sysfence's mount namespace; watched processes must all (a container's do not: their
+ * paths mean files in the container, which sysfence cannot name from here, so they stay as given).
+ * A host-wide recording mixes namespaces; its paths are resolved as the host sees them.
+ */
+async function sameMountNamespace(target: WatchedTarget, pids: readonly number[]): Promise<boolean> {
+  if (target.kind === 'all') return true;
+  const shared = await Promise.all(pids.map(sharesMountNamespace));
+  return shared.every(Boolean);
 }
 
 async function attachOrKill(
@@ -136,14 +145,15 @@ async function recordCommand(
   target: Extract<RecordTarget, { kind: 'command' }>,
   request: EbpfRecordRequest,
   arch: Arch,
-  probes: readonly ArgumentProbe[],
   stats: SourceStats,
 ): Promise<Recorded> {
   if (target.argv.length === 0) throw new Error('no command to record');
+  // Physical, so that a relative COMMAND resolves as the kernel resolved it (`..` after a symlink).
+  const cwd = await realpath(target.cwd ?? process.cwd());
   const stub = spawn('/bin/sh', ['-c', STUB_SCRIPT, 'sysfence-record', ...target.argv], {
     stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
     env: target.env ?? process.env,
-    cwd: target.cwd,
+    cwd,
   });
   const exited = childExit(stub);
   const go = stub.stdio[STUB_FD] as Writable | null;
@@ -155,7 +165,7 @@ async function recordCommand(
   let run: BpftraceRun;
   try {
     run = new BpftraceRun({
-      program: recordingProgram({ kind: 'exec-of', pid: stub.pid }, arch, probes),
+      program: recordingProgram({ kind: 'exec-of', pid: stub.pid }, arch),
       stats,
       pathVariable: request.pathVariable,
     });
@@ -171,7 +181,7 @@ async function recordCommand(
   } finally {
     await run.stop(); // also when waiting failed: bpftrace must not outlive the recording
   }
-  return { run, status, exeOfPid: new Map() };
+  return { run, status, exeOfPid: new Map(), launched: { pid: stub.pid, cwd }, sameFiles: true };
 }
 
 /** Waits for the stop signal, or (pids) until every recorded process has exited. */

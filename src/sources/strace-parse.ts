@@ -4,12 +4,14 @@
  * its `<... NAME resumed>` line only finishes it (an execve's result is read there). Signal (`---`) and
  * exit (`+++`) lines are skipped; anything else, such as a line cut short, is a counted problem.
  *
- * The executable of a call is the path the process last exec'd; before its first exec a process runs
+ * The executable of a call is the path the process last exec'd (as given; strace-record.ts resolves it); before its first exec a process runs
  * its parent's image (known from the parent's clone/fork result, which strace may print after the
  * child's first lines), so calls are kept per (pid, exec epoch) and resolved when the output ends.
- * An execve is counted in the image that calls it, except the recorded command's own first one, which
- * has no image before it (the eBPF recorder does the same).
+ * An execve is counted in the image that calls it. The recorded command's own start is not counted: the
+ * first process's calls up to its first successful exec are strace's (the launcher's), not the workload's,
+ * and counting that execve would make a learned policy allow execve (the eBPF recorder does the same).
  */
+import { resolve } from 'node:path';
 import { recordProblem, withSyscallName, type SourceStats, type SyscallEvent } from './event.js';
 import { syscallNumber, type Arch } from '../syscalls/arch.js';
 import { learnedArgumentsOf } from '../syscalls/learned-args.js';
@@ -62,11 +64,18 @@ interface ProcessState {
 /** Parses strace output line by line; `events()` gives the aggregated events at the end. */
 export class StraceParser {
   private readonly processes = new Map<number, ProcessState>();
+  /** The process strace started: the pid of the first call line (strace's output begins at its execve). */
+  private launched: number | undefined;
 
+  /**
+   * `launchCwd`: the working directory strace started the command in; the command's own exec path (maybe
+   * relative, as given) is made absolute against it, the only process whose cwd is known.
+   */
   constructor(
     private readonly arch: Arch,
     private readonly host: string,
     private readonly stats: SourceStats,
+    private readonly launchCwd?: string,
   ) {}
 
   /** Reads one line; `where` names it in problems (file:line). */
@@ -110,6 +119,7 @@ export class StraceParser {
       return;
     }
     const name = call[1] as string;
+    this.launched ??= pid;
     const state = this.process(pid);
     const nr = this.numberOf(name, state.arch);
     if (nr === undefined) {
@@ -185,12 +195,18 @@ export class StraceParser {
     const state = this.processes.get(pid);
     if (state === undefined || seen.has(pid)) return undefined;
     const epoch = state.epochs[epochIndex];
-    if (epoch?.exe !== undefined) return epoch.exe;
+    if (epoch?.exe !== undefined) {
+      const launchedImage = pid === this.launched && epochIndex === 1 && this.launchCwd !== undefined;
+      return launchedImage ? resolve(this.launchCwd as string, epoch.exe) : epoch.exe;
+    }
     if (epochIndex > 0) return undefined; // an execveat by fd: no path to name
     seen.add(pid);
-    if (state.creator !== undefined) return this.exeOf(state.creator.pid, state.creator.epoch, seen);
-    // The recorded command: strace starts it at its execve, which belongs to the image it starts.
-    return state.epochs[1]?.exe;
+    return state.creator === undefined ? undefined : this.exeOf(state.creator.pid, state.creator.epoch, seen);
+  }
+
+  /** The launched process before its first exec is strace's code: its calls (the exec) are not the workload's. */
+  private isLauncher(pid: number, epochIndex: number): boolean {
+    return pid === this.launched && epochIndex === 0;
   }
 
   /** The events read: per (pid, image, syscall, learned values), a first call and the rest at the last time. */
@@ -198,6 +214,7 @@ export class StraceParser {
     const events: SyscallEvent[] = [];
     for (const [pid, state] of this.processes) {
       state.epochs.forEach((epoch, index) => {
+        if (this.isLauncher(pid, index)) return;
         const exe = this.exeOf(pid, index);
         for (const call of epoch.calls.values()) events.push(...this.eventsOf(pid, exe, call));
       });

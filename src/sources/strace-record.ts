@@ -5,12 +5,13 @@
  */
 import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, realpath, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { hostArch } from '../syscalls/arch.js';
 import { emptySourceStats, type SourceStats, type SyscallEvent } from './event.js';
+import { withResolvedExecutables } from './executable-path.js';
 import { childExit, findTool, type RecordTarget, type Recording } from './recorded-command.js';
 import { RAW_SYSCALLS, StraceParser } from './strace-parse.js';
 
@@ -53,29 +54,35 @@ export async function recordWithStrace(request: StraceRecordRequest): Promise<Re
   const directory = await mkdtemp(join(tmpdir(), 'sysfence-strace-'));
   try {
     const output = join(directory, 'strace.out');
+    // Physical, so that a relative COMMAND resolves as the kernel resolved it (`..` after a symlink).
+    const cwd = await realpath(request.target.cwd ?? process.cwd());
     const start = Date.now();
     const child = spawn(strace, straceArguments(output, request.target.argv), {
       stdio: 'inherit',
       env: request.target.env ?? process.env,
-      cwd: request.target.cwd,
+      cwd,
     });
     const status = await childExit(child);
     const end = Date.now();
     const stats = emptySourceStats();
-    const events = await parseStraceFile(output, request.host ?? hostname(), stats);
-    return { events, stats, status, start, end };
+    const events = await parseStraceFile(output, request.host ?? hostname(), stats, cwd);
+    return { events: await withResolvedExecutables(events), stats, status, start, end };
   } finally {
     await rm(directory, { recursive: true, force: true });
   }
 }
 
-/** Reads a strace output file (written with straceArguments' flags) into events. */
+/**
+ * Reads a strace output file (written with straceArguments' flags) into events, exe paths as exec was
+ * given them (`launchCwd`: see StraceParser).
+ */
 export async function parseStraceFile(
   path: string,
   host: string,
   stats: SourceStats,
+  launchCwd?: string,
 ): Promise<SyscallEvent[]> {
-  const parser = new StraceParser(hostArch(), host, stats);
+  const parser = new StraceParser(hostArch(), host, stats, launchCwd);
   const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
   let lineNumber = 0;
   for await (const line of lines) {

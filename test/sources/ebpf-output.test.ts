@@ -2,60 +2,57 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { emptySourceStats } from '../../src/sources/event.js';
 import { eventsFromMaps, parseBpftraceLine, type BpftraceMaps } from '../../src/sources/ebpf-output.js';
-import {
-  parseTracepointFields,
-  recordingProgram,
-  type ArgumentProbe,
-} from '../../src/sources/ebpf-program.js';
+import { learnedCalls, recordingProgram } from '../../src/sources/ebpf-program.js';
 import { LEARNED_ARGUMENTS } from '../../src/syscalls/learned-args.js';
 
-const SOCKET_FORMAT = `name: sys_enter_socket
-ID: 1538
-format:
-\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;
-\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;
-
-\tfield:int __syscall_nr;\toffset:8;\tsize:4;\tsigned:1;
-\tfield:int family;\toffset:16;\tsize:8;\tsigned:0;
-\tfield:int type;\toffset:24;\tsize:8;\tsigned:0;
-\tfield:int protocol;\toffset:32;\tsize:8;\tsigned:0;
-`;
-
-test('tracepoint fields are the arguments after __syscall_nr, in order', () => {
-  assert.deepEqual(parseTracepointFields(SOCKET_FORMAT), ['family', 'type', 'protocol']);
+test('learned syscalls are those of LEARNED_ARGUMENTS, by their number on the ABI', () => {
+  const calls = learnedCalls('x86_64');
+  assert.deepEqual(calls.map((call) => call.syscall).sort(), Object.keys(LEARNED_ARGUMENTS).sort());
+  assert.deepEqual(
+    calls.find((call) => call.syscall === 'ioctl'),
+    { syscall: 'ioctl', nr: 16, arguments: LEARNED_ARGUMENTS['ioctl'] },
+  );
+  // s390x passes clone's flags second: the key follows the ABI.
+  assert.equal(learnedCalls('s390x').find((call) => call.syscall === 'clone')?.arguments[0]?.index, 1);
 });
 
-const PROBES: ArgumentProbe[] = [
-  { syscall: 'socket', fields: [{ field: 'family', argument: LEARNED_ARGUMENTS['socket']![0]! }] },
-];
-
 test('the recording program arms at the stub exec, counts per (pid, image, id), keys learned arguments', () => {
-  const program = recordingProgram({ kind: 'exec-of', pid: 4242 }, 'x86_64', PROBES);
+  const program = recordingProgram({ kind: 'exec-of', pid: 4242 }, 'x86_64');
   assert.match(program, /sched_process_exec \/@track\[pid\] != 0 \|\| \(pid == 4242 && @armed == 0\)\//);
-  assert.match(program, /@calls\[pid, \$image, \(uint64\)59\] = count\(\)/); // the target's own execve
-  assert.match(program, /raw_syscalls:sys_enter \{ \$image = @track\[pid\]; if \(\$image != 0\)/);
+  // The stub's exec of the command is the launcher's: it arms the recording but is not counted.
+  assert.doesNotMatch(program, /59/);
+  assert.match(program, /raw_syscalls:sys_enter \{\n {2}\$image = @track\[pid\];\n {2}if \(\$image != 0\)/);
   assert.match(program, /thread_info\.status & 2/); // i386 tasks told apart on x86_64
-  assert.match(program, /@arg_socket\[pid, \$image, \(\(uint64\)args->family & 0xffffffff\)\] = count\(\)/);
-  assert.doesNotMatch(recordingProgram({ kind: 'exec-of', pid: 1 }, 'aarch64', PROBES), /thread_info/);
+  // Learned arguments come from the same probe's registers, for native numbers only; the rest go to @calls.
+  assert.match(
+    program,
+    /if \(\$id == 41\) \{ @arg_socket\[pid, \$image, \(args->args\[0\] & 0xffffffff\)\] = count\(\); \}/,
+  );
+  assert.match(
+    program,
+    /else if \(\$id == 16\) \{ @arg_ioctl\[pid, \$image, \(args->args\[1\] & 0xffffffff\)\]/,
+  );
+  assert.match(program, /else \{ @calls\[pid, \$image, \$id\] = count\(\); \}/);
+  assert.doesNotMatch(program, /syscalls:sys_enter_/);
+  assert.doesNotMatch(recordingProgram({ kind: 'exec-of', pid: 1 }, 'aarch64'), /thread_info/);
 });
 
 test('pid and cgroup targets: running processes are seeded with their own pid as image', () => {
-  const pids = recordingProgram({ kind: 'pids', pids: [10, 20] }, 'x86_64', PROBES);
+  const pids = recordingProgram({ kind: 'pids', pids: [10, 20] }, 'x86_64');
   assert.match(pids, /BEGIN \{ @track\[10\] = 10; @track\[20\] = 20;/);
   const cgroup = recordingProgram(
     { kind: 'cgroup', path: '/sys/fs/cgroup/system.slice/docker-ab.scope', pids: [7] },
     'x86_64',
-    PROBES,
   );
   assert.match(
     cgroup,
     /raw_syscalls:sys_enter \/cgroup == cgroupid\("\/sys\/fs\/cgroup\/system\.slice\/docker-ab\.scope"\)\//,
   );
   assert.throws(
-    () => recordingProgram({ kind: 'cgroup', path: '/x") { system("id")', pids: [] }, 'x86_64', PROBES),
+    () => recordingProgram({ kind: 'cgroup', path: '/x") { system("id")', pids: [] }, 'x86_64'),
     /characters/,
   );
-  assert.throws(() => recordingProgram({ kind: 'pids', pids: [0] }, 'x86_64', PROBES), /not a process id/);
+  assert.throws(() => recordingProgram({ kind: 'pids', pids: [0] }, 'x86_64'), /not a process id/);
 });
 
 function mapsOf(lines: readonly string[]): {
@@ -79,7 +76,7 @@ const OUTPUT = [
   '',
   `{"type": "map", "data": {"@arg_socket": {"100,${IMAGE},10": 1, "100,${IMAGE},2": 2}}}`,
   `{"type": "map", "data": {"@arg_ioctl": {"100,${IMAGE},21505": 4}}}`,
-  `{"type": "map", "data": {"@calls": {"100,${IMAGE},41": 3, "100,${IMAGE},16": 4, "100,${IMAGE},59": 1, "101,${IMAGE},1073741863": 2, "101,${IMAGE},4294967316": 5, "300,300,0": 7, "400,0,1": 1}}}`,
+  `{"type": "map", "data": {"@calls": {"100,${IMAGE},59": 1, "101,${IMAGE},1073741863": 2, "101,${IMAGE},4294967316": 5, "300,300,0": 7, "400,0,1": 1}}}`,
   `{"type": "map", "data": {"@image_pid": {"${IMAGE}": 100}}}`,
   `{"type": "map", "data": {"@image_comm": {"${IMAGE}": "python3"}}}`,
   `{"type": "map", "data": {"@image_path": {"${IMAGE}": "/usr/bin/python3"}}}`,
@@ -112,7 +109,7 @@ test('maps become events: learned values split the counts, compat and x32 ids ge
       [[2n], 2],
     ].sort(),
   );
-  // All 4 ioctls were seen with their request: no argument-less remainder.
+  // Learned syscalls' native calls are counted with their values only.
   assert.deepEqual(
     (find(100, 'ioctl') as { args: bigint[]; count: number }[]).map((e) => [e.args, e.count]),
     [[[0n, 0x5401n], 4]],
@@ -155,4 +152,24 @@ test('bpftrace output is read strictly: malformed lines and keys are problems, l
     stats.problems.map((p) => `${p.where} ${p.reason}`).join('\n'),
     /@calls\[1,2\] expected \[pid, image, id\]/,
   );
+});
+
+test('the command started by a relative path: its first image is named against its working directory', () => {
+  const { maps, stats } = mapsOf([
+    `{"type": "map", "data": {"@calls": {"100,5000,39": 1, "100,6000,39": 1}}}`,
+    `{"type": "map", "data": {"@image_pid": {"5000": 100, "6000": 100}}}`,
+    `{"type": "map", "data": {"@image_path": {"5000": "./bin/server", "6000": "./other"}}}`,
+  ]);
+  const context = {
+    arch: 'x86_64' as const,
+    host: 'h',
+    time: 0,
+    exeOfPid: new Map<number, string>(),
+    launched: { pid: 100, cwd: '/srv/app' },
+  };
+  const exes = eventsFromMaps(maps, context, stats)
+    .map((e) => e.exe)
+    .sort();
+  // The second exec may run in another directory (chdir): kept as given.
+  assert.deepEqual(exes, ['./other', '/srv/app/bin/server']);
 });

@@ -12,7 +12,7 @@ function stopAfterAttach(ms: number): { stop: AbortSignal; onAttached: () => voi
   const controller = new AbortController();
   return { stop: controller.signal, onAttached: () => void setTimeout(() => controller.abort(), ms) };
 }
-import { checkWorkloadRecording, WORKLOAD } from './recording-workload.js';
+import { checkWorkloadRecording, PYTHON_EXE, WORKLOAD } from './recording-workload.js';
 
 test('eBPF records a command from its own exec, with descendants, learned arguments and its exit status', async () => {
   const recording = await recordWithEbpf({ target: { kind: 'command', argv: WORKLOAD }, host: 'test-host' });
@@ -103,4 +103,13 @@ test('bpftrace missing: an error with the install hint, and nothing runs', async
   );
   await sleep(200);
   assert.equal(existsSync(marker), false);
+});
+
+test('a command started by a relative path through a link is named as the kernel names it', async () => {
+  const recording = await recordWithEbpf({
+    target: { kind: 'command', argv: ['./python3', '-c', 'pass'], cwd: '/usr/bin' },
+  });
+  assert.deepEqual(recording.status, { kind: 'exited', code: 0 });
+  assert.deepEqual([...new Set(recording.events.map((e) => e.exe))], [PYTHON_EXE]);
+  assert.ok(!recording.events.some((e) => e.syscall === 'execve'), 'the launcher exec is not counted');
 });

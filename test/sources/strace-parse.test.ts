@@ -30,9 +30,12 @@ const OUTPUT = `661   1796418995.758537 execve("/usr/bin/python3", ["/usr/bin/py
 670   1796418995.818000 getpid()        = 670
 `;
 
-function parse(text: string): { events: SyscallEvent[]; stats: ReturnType<typeof emptySourceStats> } {
+function parse(
+  text: string,
+  launchCwd?: string,
+): { events: SyscallEvent[]; stats: ReturnType<typeof emptySourceStats> } {
   const stats = emptySourceStats();
-  const parser = new StraceParser('x86_64', 'h', stats);
+  const parser = new StraceParser('x86_64', 'h', stats, launchCwd);
   text
     .split('\n')
     .filter((line) => line !== '')
@@ -54,13 +57,14 @@ test('calls count once at entry; resumed, signal and exit lines only finish or a
     total(events, (e) => e.syscall === 'wait4'),
     1,
   );
+  // The command's own execve (strace's, the first line) is not counted: 662's two execs are.
   assert.equal(
     total(events, (e) => e.syscall === 'execve'),
-    3,
+    2,
   );
   assert.equal(
     total(events, () => true),
-    14,
+    13,
   );
   assert.ok(events.every((e) => e.source === 'strace' && e.host === 'h'));
   // Two lines cut short are problems, not calls.
@@ -76,7 +80,8 @@ test('executables: exec path per epoch, a child before exec runs its creator ima
   const exeOf = (pid: number, syscall: string): string[] => [
     ...new Set(events.filter((e) => e.pid === pid && e.syscall === syscall).map((e) => e.exe ?? '?')),
   ];
-  assert.deepEqual(exeOf(661, 'execve'), ['/usr/bin/python3']); // the command's own exec is its image's
+  assert.deepEqual(exeOf(661, 'execve'), []); // the command's own exec is the launcher's, not counted
+  assert.deepEqual(exeOf(661, 'socket'), ['/usr/bin/python3']);
   assert.deepEqual(exeOf(662, 'close'), ['/usr/bin/python3']); // before the clone result was printed
   assert.deepEqual(exeOf(662, 'execve').sort(), ['/bin/sh', '/usr/bin/python3']); // its exec, then a failed one
   assert.deepEqual(exeOf(662, 'getpid'), ['/bin/sh']);
@@ -110,4 +115,24 @@ test('raw argument lists and C strings', () => {
   assert.deepEqual(rawArguments('-100, 0x1'), [2n ** 64n - 100n, 1n]);
   assert.equal(rawArguments('AF_INET, SOCK_STREAM, 0'), undefined);
   assert.equal(decodeCString('a\\"b\\\\c\\n\\x41\\101\\303\\251'), 'a"b\\c\nAAé');
+});
+
+test('the command, executed by a relative path, is named against its working directory; later relative execs are not', () => {
+  const { events } = parse(
+    [
+      '700 1.000000 execve("./bin/server", ["./bin/server"], 0x1 /* 1 var */) = 0',
+      '700 1.000100 getpid() = 700',
+      '700 1.000200 execve("./other", ["./other"], 0x1 /* 1 var */) = 0',
+      '700 1.000300 getppid() = 1',
+    ].join('\n'),
+    '/srv/app',
+  );
+  assert.deepEqual(
+    events.map((e) => [e.syscall, e.exe]),
+    [
+      ['getpid', '/srv/app/bin/server'],
+      ['execve', '/srv/app/bin/server'],
+      ['getppid', './other'], // its cwd may have changed since: kept as given
+    ],
+  );
 });

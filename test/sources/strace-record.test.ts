@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { recordWithStrace, straceArguments } from '../../src/sources/strace-record.js';
-import { checkWorkloadRecording, WORKLOAD } from './recording-workload.js';
+import { checkWorkloadRecording, PYTHON_EXE, WORKLOAD } from './recording-workload.js';
 
 test('strace records a command from its exec, with descendants, raw learned arguments and its exit status', async () => {
   const recording = await recordWithStrace({
@@ -40,4 +40,13 @@ test('strace missing: an error with the install hint, and nothing runs', async (
     /strace not found on PATH; install it: apt-get install -y strace/,
   );
   assert.equal(existsSync(marker), false);
+});
+
+test('a command started by a relative path through a link is named as the kernel names it', async () => {
+  const recording = await recordWithStrace({
+    target: { kind: 'command', argv: ['./python3', '-c', 'pass'], cwd: '/usr/bin' },
+  });
+  assert.deepEqual(recording.status, { kind: 'exited', code: 0 });
+  assert.deepEqual([...new Set(recording.events.map((e) => e.exe))], [PYTHON_EXE]);
+  assert.ok(!recording.events.some((e) => e.syscall === 'execve'), 'the launcher exec is not counted');
 });
