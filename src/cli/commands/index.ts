@@ -8,6 +8,7 @@ import { disasmCommand } from './disasm.js';
 import { emuCommand } from './emu.js';
 import { explainCommand } from './explain.js';
 import { learnCommand } from './learn.js';
+import { monitorCommand } from './monitor.js';
 import { probeCommand } from './probe.js';
 import { recordCommand } from './record.js';
 import { reviewCommand } from './review.js';
@@ -26,4 +27,5 @@ export const COMMANDS: readonly Command[] = [
   reviewCommand,
   recordCommand,
   learnCommand,
+  monitorCommand,
 ];
