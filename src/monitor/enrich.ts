@@ -18,7 +18,7 @@
  */
 import { readFileSync, readlinkSync } from 'node:fs';
 import { containerIdFromCgroup } from '../sources/cgroup.js';
-import type { SyscallEvent } from '../sources/event.js';
+import { buildEvent, type SyscallEvent } from '../sources/event.js';
 import { BoundedMap } from './bounded.js';
 import { bootTime, readProcStat, USER_HZ } from './proc-stat.js';
 
@@ -88,7 +88,7 @@ export class Enricher {
   private readonly maxAncestors: number;
   private readonly cache: BoundedMap<string, ProcessFacts>;
   /** pid → its last looked-up entry and when it was checked, for the revalidation window. */
-  private readonly recent: BoundedMap<number, { info: ProcessInfo; checked: number }>;
+  private readonly recent: BoundedMap<number, { info: ProcessInfo | undefined; checked: number }>;
   private readonly revalidateMs: number;
   private readonly now: () => number;
   /** Cache hits and misses, and events not attributed because their pid now names a newer process. */
@@ -155,9 +155,10 @@ export class Enricher {
       this.stats.hits += 1;
       return recent.info;
     }
+    // A gone pid is remembered as gone for the same window: its remaining events (a process that just
+    // exited, or a replay) must not cost a /proc read each.
     const info = this.lookup(pid);
-    if (info === undefined) this.recent.delete(pid);
-    else this.recent.set(pid, { info, checked: now });
+    this.recent.set(pid, { info, checked: now });
     return info;
   }
 
@@ -182,19 +183,19 @@ export class Enricher {
       this.stats.reusedPids += 1;
       return event;
     }
-    return withoutUndefined({
-      ...event,
-      exe: event.exe ?? info.exe,
-      comm: event.comm ?? info.comm,
-      ppid: event.ppid ?? info.ppid,
-      containerId: event.containerId ?? info.containerId,
-    });
+    return filledFrom(event, info);
   }
 }
 
-/** Drops keys left undefined, so enriched events compare and serialise like constructed ones. */
-function withoutUndefined(event: SyscallEvent): SyscallEvent {
-  return Object.fromEntries(
-    Object.entries(event).filter(([, value]) => value !== undefined),
-  ) as unknown as SyscallEvent;
+/**
+ * The event with what it lacks taken from /proc; the event itself when /proc adds nothing (host
+ * processes have no container id: rebuilding those events would cost every later rule its fast path).
+ */
+function filledFrom(event: SyscallEvent, info: ProcessInfo): SyscallEvent {
+  const addsNothing =
+    (event.exe !== undefined || info.exe === undefined) &&
+    (event.comm !== undefined || info.comm === undefined) &&
+    (event.ppid !== undefined || info.ppid === undefined) &&
+    (event.containerId !== undefined || info.containerId === undefined);
+  return addsNothing ? event : buildEvent(event, info);
 }
