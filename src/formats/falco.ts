@@ -13,6 +13,13 @@
  * restated here; test/formats/falco.test.ts checks they are equal to the monitor's.
  */
 import { Document, isSeq, visit } from 'yaml';
+import {
+  BUILTIN_RULE_IDS,
+  INTERPRETER_NAMES,
+  SERVER_NAMES,
+  TIME_DAEMONS,
+  WRITABLE_DIRS,
+} from '../syscalls/detection-defaults.js';
 import type { ResolvedPolicy } from '../policy/ir.js';
 import { policyFailure } from '../policy/problems.js';
 import { kernelAbis, kernelArch, type Arch } from '../syscalls/arch.js';
@@ -52,72 +59,18 @@ interface FalcoRule {
 }
 type FalcoItem = FalcoList | FalcoMacro | FalcoRule;
 
-/** The monitor's built-in rule ids (src/monitor/alert.ts BUILTIN_RULE_IDS). */
-export const MONITOR_RULE_IDS = [
-  'rate-breaker',
-  'baseline-deviation',
-  'dropper-exec',
-  'spawn-burst',
-  'vfork-exec',
-  'ptrace-inject',
-  'time-tamper',
-] as const;
+/** The monitor's built-in rule ids. */
+export const MONITOR_RULE_IDS = BUILTIN_RULE_IDS;
 
 /** The id (tag) of the rule for syscalls outside the whitelist. */
 export const UNLISTED_RULE_ID = 'unlisted-syscall';
 
-/** Defaults of the monitor's rules (src/monitor/rules/*.ts); a trailing '*' matches a prefix. */
+/** Defaults of the monitor's rules (src/syscalls/detection-defaults.ts); a trailing '*' matches a prefix. */
 export const MONITOR_DEFAULTS = {
-  writableDirs: ['/tmp', '/dev/shm', '/var/tmp', '/run/user'],
-  servers: [
-    'java',
-    'nginx',
-    'httpd',
-    'apache2',
-    'node',
-    'nodejs',
-    'php-fpm*',
-    'php-cgi*',
-    'tomcat*',
-    'catalina*',
-    'jsvc',
-    'uwsgi',
-    'gunicorn*',
-    'lighttpd',
-    'caddy',
-  ],
-  interpreters: [
-    'sh',
-    'bash',
-    'dash',
-    'zsh',
-    'ksh',
-    'ash',
-    'csh',
-    'tcsh',
-    'busybox',
-    'curl',
-    'wget',
-    'python*',
-    'perl*',
-    'ruby*',
-    'php',
-    'lua*',
-    'nc',
-    'ncat',
-    'netcat',
-    'socat',
-    'telnet',
-  ],
-  timeDaemons: [
-    '/usr/sbin/ntpd',
-    '/usr/sbin/chronyd',
-    '/usr/lib/systemd/systemd-timesyncd',
-    '/lib/systemd/systemd-timesyncd',
-    '/usr/sbin/openntpd',
-    '/usr/sbin/ptp4l',
-    '/usr/sbin/phc2sys',
-  ],
+  writableDirs: WRITABLE_DIRS,
+  servers: SERVER_NAMES,
+  interpreters: INTERPRETER_NAMES,
+  timeDaemons: TIME_DAEMONS,
 } as const;
 
 /** Severity → priority as the monitor's defaults have them: critical → CRITICAL, high → ERROR. */

@@ -3,16 +3,9 @@
  * carries. Rule ids are stable: dashboards, Falco exports and runbooks key on them.
  */
 
-/** The built-in rules, by their stable ids. */
-export const BUILTIN_RULE_IDS = [
-  'rate-breaker',
-  'baseline-deviation',
-  'dropper-exec',
-  'spawn-burst',
-  'vfork-exec',
-  'ptrace-inject',
-  'time-tamper',
-] as const;
+import { BUILTIN_RULE_IDS } from '../syscalls/detection-defaults.js';
+
+export { BUILTIN_RULE_IDS };
 
 export type BuiltinRuleId = (typeof BUILTIN_RULE_IDS)[number];
 

@@ -11,6 +11,7 @@
  * cannot be checked yet. Executing from a world-writable directory right after writing something is the
  * dropper pattern that needs no path; with a `path` on events the rule would compare the two exactly.
  */
+import { WRITABLE_DIRS } from '../../syscalls/detection-defaults.js';
 import type { SyscallEvent } from '../../sources/event.js';
 import { BoundedMap } from '../bounded.js';
 import { spawnedChild, type ProcessTable } from '../process-table.js';
@@ -112,7 +113,7 @@ export const dropperExecRule: RuleDefinition = {
     {
       name: 'writableDirs',
       kind: 'names',
-      defaultValue: ['/tmp', '/dev/shm', '/var/tmp', '/run/user'],
+      defaultValue: [...WRITABLE_DIRS],
       doc: 'directories an execve from counts as suspicious',
     },
   ],

@@ -9,6 +9,7 @@
  * adjtimex passes a pointer: registers do not hold `modes`. Without a TimexReader (a source that copies
  * the struct) an adjtimex cannot be judged and does not trip; settimeofday and clock_settime always can.
  */
+import { TIME_DAEMONS } from '../../syscalls/detection-defaults.js';
 import type { SyscallEvent } from '../../sources/event.js';
 import { baseName } from './names.js';
 import type {
@@ -102,15 +103,7 @@ export const timeTamperRule: RuleDefinition = {
     {
       name: 'timeDaemons',
       kind: 'names',
-      defaultValue: [
-        '/usr/sbin/ntpd',
-        '/usr/sbin/chronyd',
-        '/usr/lib/systemd/systemd-timesyncd',
-        '/lib/systemd/systemd-timesyncd',
-        '/usr/sbin/openntpd',
-        '/usr/sbin/ptp4l',
-        '/usr/sbin/phc2sys',
-      ],
+      defaultValue: [...TIME_DAEMONS],
       doc: 'executables allowed to set the clock (a full path, or a basename for entries without /)',
     },
     {

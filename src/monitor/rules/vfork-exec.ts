@@ -4,6 +4,7 @@
  * remote code execution shows itself. The spawner is the exec'ing process's image before the execve (a
  * vfork/clone child runs its parent's image until then) or, failing that, its parent's.
  */
+import { INTERPRETER_NAMES, SERVER_NAMES } from '../../syscalls/detection-defaults.js';
 import type { SyscallEvent } from '../../sources/event.js';
 import type { ProcessTable } from '../process-table.js';
 import { alertExe, eventProcessName, nameMatches, processName } from './names.js';
@@ -63,51 +64,13 @@ export const vforkExecRule: RuleDefinition = {
     {
       name: 'servers',
       kind: 'names',
-      defaultValue: [
-        'java',
-        'nginx',
-        'httpd',
-        'apache2',
-        'node',
-        'nodejs',
-        'php-fpm*',
-        'php-cgi*',
-        'tomcat*',
-        'catalina*',
-        'jsvc',
-        'uwsgi',
-        'gunicorn*',
-        'lighttpd',
-        'caddy',
-      ],
+      defaultValue: [...SERVER_NAMES],
       doc: 'process names (exe basename, else comm; a trailing * matches a prefix) of servers',
     },
     {
       name: 'interpreters',
       kind: 'names',
-      defaultValue: [
-        'sh',
-        'bash',
-        'dash',
-        'zsh',
-        'ksh',
-        'ash',
-        'csh',
-        'tcsh',
-        'busybox',
-        'curl',
-        'wget',
-        'python*',
-        'perl*',
-        'ruby*',
-        'php',
-        'lua*',
-        'nc',
-        'ncat',
-        'netcat',
-        'socat',
-        'telnet',
-      ],
+      defaultValue: [...INTERPRETER_NAMES],
       doc: 'names of shells, interpreters and downloaders a server must not run',
     },
   ],
