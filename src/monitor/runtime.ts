@@ -23,6 +23,7 @@ import { SyslogSink } from './outputs/syslog.js';
 import { WebhookSink } from './outputs/webhook.js';
 import { MonitorPipeline, type EventEnricher, type EventInput, type MonitorSummary } from './pipeline.js';
 import { defaultMonitorConfig, loadMonitorConfig } from './rules/config.js';
+import type { BaselineMemory } from './rules/rule.js';
 import { StoreRecorder } from './store-recorder.js';
 
 /** What `--source` names. */
@@ -240,6 +241,11 @@ function responseLine(record: BreakerRecord): string {
   return `sysfence monitor: ${record.rule} pid ${record.pid} strike ${record.strike}: ${record.response}${mode}: ${record.detail}\n`;
 }
 
+/** Learned baselines kept in the store, so a restart resumes judging instead of relearning. */
+function storedBaselines(store: EventStore): BaselineMemory {
+  return { load: () => store.loadBaselines(), save: (exe, json) => store.saveBaseline(exe, json) };
+}
+
 /** Runs the monitor until its inputs end (files without follow, stdin at EOF) or `signal` aborts. */
 export async function runMonitor(options: MonitorRunOptions): Promise<MonitorSummary> {
   const { policy, warnings } = await loadAnyPolicy(options.policyPath);
@@ -267,7 +273,7 @@ export async function runMonitor(options: MonitorRunOptions): Promise<MonitorSum
     if (metrics !== undefined) sinks.push(metricsSink(metrics.metrics));
     const pipeline = new MonitorPipeline({
       config,
-      context: { policy },
+      context: { policy, ...(store === undefined ? {} : { baselines: storedBaselines(store) }) },
       sinks,
       enricher: new HostEnricher(host, readsLiveProcesses(options) ? new Enricher() : undefined),
       onResponse: (record) => options.log(responseLine(record)),

@@ -1,10 +1,14 @@
 /** Each rule's edges, through the pipeline: what trips it and what must not. */
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { loadAnyPolicy } from '../../src/formats/load.js';
 import { parseMonitorConfig } from '../../src/monitor/rules/config.js';
 import type { TimexFields } from '../../src/monitor/rules/rule.js';
 import { clockChange } from '../../src/monitor/rules/time-tamper.js';
-import { alertKeys, replay, syscallEvent } from './support.js';
+import { EventStore } from '../../src/store/event-store.js';
+import { tempDirForTest } from '../helpers/temp.js';
+import { alertKeys, POLICY_PATH, replay, syscallEvent } from './support.js';
 
 const T0 = Date.UTC(2026, 0, 15, 12);
 
@@ -113,4 +117,38 @@ test('vfork-exec: a server running a non-interpreter, or a shell running a shell
     }),
   ]);
   assert.deepEqual(alertKeys(alerts), [['vfork-exec', 95]]);
+});
+
+test('baseline-deviation: a baseline saved to the store survives a restart and judges at once', async () => {
+  const config = parseMonitorConfig(
+    'rules:\n  baseline-deviation: { intervalSeconds: 1, minSamples: 5 }\n',
+    'r.yaml',
+  );
+  const { policy } = await loadAnyPolicy(POLICY_PATH);
+  const store = EventStore.open(join(tempDirForTest('sysfence-baseline-'), 'monitor.db'));
+  const baselines = {
+    load: () => store.loadBaselines(),
+    save: (exe: string, json: string) => store.saveBaseline(exe, json),
+  };
+  const reads = (from: number, to: number) =>
+    Array.from({ length: to - from }, (_, i) =>
+      syscallEvent({
+        pid: 60,
+        exe: '/usr/bin/app',
+        syscall: 'read',
+        time: T0 + (from + i) * 1000,
+        count: 10,
+      }),
+    );
+  const first = await replay(reads(0, 7), config, { context: { policy, baselines } });
+  assert.deepEqual(alertKeys(first.alerts), []);
+  const saved = JSON.parse(store.loadBaselines().get('/usr/bin/app') ?? '{}') as { samples?: number };
+  assert.ok((saved.samples ?? 0) >= 5, 'the first run saved a mature baseline');
+  // A new monitor: the very first interval it closes is judged against the saved baseline.
+  const ptrace = syscallEvent({ pid: 61, exe: '/usr/bin/app', syscall: 'ptrace', time: T0 + 7001 });
+  const second = await replay([...reads(7, 9), ptrace], config, { context: { policy, baselines } });
+  assert.deepEqual(alertKeys(second.alerts), [['baseline-deviation', 61]]);
+  const fresh = await replay([...reads(7, 9), ptrace], config);
+  assert.deepEqual(alertKeys(fresh.alerts), [], 'without the store the baseline relearns and stays silent');
+  store.close();
 });

@@ -10,7 +10,14 @@
 import { eventCount, eventSyscallLabel, type SyscallEvent } from '../../sources/event.js';
 import { BoundedMap } from '../bounded.js';
 import { alertExe } from './names.js';
-import type { MonitorRule, RuleDefinition, RuleHit, RuleParams } from './rule.js';
+import type {
+  BaselineMemory,
+  MonitorRule,
+  RuleContext,
+  RuleDefinition,
+  RuleHit,
+  RuleParams,
+} from './rule.js';
 
 const MAX_TRACKED_EXECUTABLES = 4096;
 const MAX_LISTED_DEVIATIONS = 16;
@@ -66,22 +73,74 @@ function describe(deviation: Deviation): string {
     : `${deviation.syscall}:${deviation.count} (mean ${deviation.mean.toFixed(1)}, ${deviation.score.toFixed(1)} sigma)`;
 }
 
+/** What is saved of a baseline: the learned moments and how many intervals taught them. */
+interface SavedBaseline {
+  readonly samples: number;
+  readonly moments: readonly (readonly [syscall: string, mean: number, variance: number])[];
+}
+
+function isFiniteNonNegative(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
+}
+
+/** Reads a saved baseline; undefined for anything that is not one (a corrupt row relearns, never crashes). */
+export function parseSavedBaseline(json: string): SavedBaseline | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { samples, moments } = value as { samples?: unknown; moments?: unknown };
+  if (!isFiniteNonNegative(samples) || !Array.isArray(moments)) return undefined;
+  const valid = moments.every(
+    (entry: unknown) =>
+      Array.isArray(entry) &&
+      entry.length === 3 &&
+      typeof entry[0] === 'string' &&
+      Number.isFinite(entry[1]) &&
+      isFiniteNonNegative(entry[2]),
+  );
+  return valid ? { samples, moments: moments as SavedBaseline['moments'] } : undefined;
+}
+
 class BaselineDeviation implements MonitorRule {
   private readonly baselines = new BoundedMap<string, Baseline>(MAX_TRACKED_EXECUTABLES);
+  /** Baselines saved by an earlier run, adopted when their executable is next seen. */
+  private readonly saved: ReadonlyMap<string, string>;
 
-  constructor(private readonly settings: BaselineSettings) {}
+  constructor(
+    private readonly settings: BaselineSettings,
+    private readonly memory?: BaselineMemory,
+  ) {
+    this.saved = memory?.load() ?? new Map();
+  }
+
+  /** A fresh baseline for `key`, seeded from the saved one when there is one. */
+  private newBaseline(key: string, start: number): Baseline {
+    const saved = this.saved.get(key);
+    const restored = saved === undefined ? undefined : parseSavedBaseline(saved);
+    return {
+      intervalStart: start,
+      calls: new Map(),
+      lastEvent: undefined,
+      moments: new Map(restored?.moments.map(([name, mean, variance]) => [name, { mean, variance }]) ?? []),
+      samples: restored?.samples ?? 0,
+    };
+  }
+
+  private persist(key: string, baseline: Baseline): void {
+    if (this.memory === undefined) return;
+    const moments = [...baseline.moments].map(([name, m]) => [name, m.mean, m.variance] as const);
+    this.memory.save(key, JSON.stringify({ samples: baseline.samples, moments } satisfies SavedBaseline));
+  }
 
   observe(event: SyscallEvent): RuleHit | undefined {
     const key = alertExe(event.exe, event.comm);
     if (key === '') return undefined;
     const start = event.time - (event.time % this.settings.intervalMs);
-    const baseline = this.baselines.getOrCreate(key, () => ({
-      intervalStart: start,
-      calls: new Map(),
-      lastEvent: undefined,
-      moments: new Map(),
-      samples: 0,
-    }));
+    const baseline = this.baselines.getOrCreate(key, () => this.newBaseline(key, start));
     let hit: RuleHit | undefined;
     if (start > baseline.intervalStart) {
       hit = this.closeInterval(key, baseline);
@@ -115,6 +174,7 @@ class BaselineDeviation implements MonitorRule {
       this.learn(baseline, name, count, moments);
     }
     baseline.samples += 1;
+    this.persist(key, baseline);
     return deviations.length === 0 ? undefined : this.hit(key, baseline, deviations);
   }
 
@@ -211,12 +271,15 @@ export const baselineDeviationRule: RuleDefinition = {
   ],
   // The judged interval, plus the one before it that the deciding event closes.
   windowMs: (params: RuleParams) => params.number('intervalSeconds') * 2000,
-  create: (params: RuleParams) =>
-    new BaselineDeviation({
-      intervalMs: params.number('intervalSeconds') * 1000,
-      minSamples: params.number('minSamples'),
-      sigma: params.number('sigma'),
-      alpha: params.number('alpha'),
-      minStdDev: params.number('minStdDev'),
-    }),
+  create: (params: RuleParams, context: RuleContext) =>
+    new BaselineDeviation(
+      {
+        intervalMs: params.number('intervalSeconds') * 1000,
+        minSamples: params.number('minSamples'),
+        sigma: params.number('sigma'),
+        alpha: params.number('alpha'),
+        minStdDev: params.number('minStdDev'),
+      },
+      context.baselines,
+    ),
 };

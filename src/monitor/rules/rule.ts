@@ -35,11 +35,22 @@ export interface TimexFields {
 /** Reads the timex an adjtimex/clock_adjtime event passed, when the source captured it. */
 export type TimexReader = (event: SyscallEvent) => TimexFields | undefined;
 
+/**
+ * Where learned per-executable baselines outlive the monitor process (the SQLite store): a restarted
+ * monitor resumes judging at once instead of relearning for minSamples intervals, blind meanwhile.
+ */
+export interface BaselineMemory {
+  /** Saved baselines by executable, as JSON written by `save`. */
+  load(): ReadonlyMap<string, string>;
+  save(exe: string, json: string): void;
+}
+
 /** What rules may consult besides events. */
 export interface RuleContext {
   /** The policy: which calls are whitelisted (rate-breaker). */
   readonly policy?: ResolvedPolicy;
   readonly timex?: TimexReader;
+  readonly baselines?: BaselineMemory;
 }
 
 export type ParamValue = number | readonly string[];
