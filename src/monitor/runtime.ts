@@ -8,7 +8,7 @@ import type { ResolvedPolicy } from '../policy/ir.js';
 import { streamEbpfEvents } from '../sources/ebpf-stream.js';
 import { emptySourceStats, type SyscallEvent } from '../sources/event.js';
 import { hostArch } from '../syscalls/arch.js';
-import { EventStore } from '../store/event-store.js';
+import { EventStore, type RetentionPolicy } from '../store/event-store.js';
 import { alertToJsonLine, type Alert } from './alert.js';
 import { unconditionallyAllowed } from './allowed-numbers.js';
 import { auditInput } from './audit-input.js';
@@ -62,6 +62,8 @@ export interface MonitorRunOptions {
   /** Append alerts here instead of `writeAlert`. */
   readonly outputPath?: string;
   readonly stateDb?: string;
+  /** Days of events and alerts the state database keeps (default DEFAULT_RETENTION). */
+  readonly retention?: RetentionPolicy;
   readonly metricsPort?: number;
   readonly webhookUrl?: string;
   readonly syslog?: boolean;
@@ -241,6 +243,19 @@ function responseLine(record: BreakerRecord): string {
   return `sysfence monitor: ${record.rule} pid ${record.pid} strike ${record.strike}: ${record.response}${mode}: ${record.detail}\n`;
 }
 
+/** Two weeks of events (a log-mode rollout's window), a quarter of alerts (a review period). */
+export const DEFAULT_RETENTION: RetentionPolicy = { eventsDays: 14, alertsDays: 90 };
+
+const HOUR_MS = 3_600_000;
+
+/** Deletes rows past the retention windows now and every hour while the monitor runs. */
+function keepRetention(store: EventStore, retention: RetentionPolicy, resources: Resources): void {
+  store.prune(Date.now(), retention);
+  const timer = setInterval(() => store.prune(Date.now(), retention), HOUR_MS);
+  timer.unref();
+  resources.add(() => clearInterval(timer));
+}
+
 /** Learned baselines kept in the store, so a restart resumes judging instead of relearning. */
 function storedBaselines(store: EventStore): BaselineMemory {
   return { load: () => store.loadBaselines(), save: (exe, json) => store.saveBaseline(exe, json) };
@@ -256,7 +271,10 @@ export async function runMonitor(options: MonitorRunOptions): Promise<MonitorSum
   try {
     const host = await resolveHost(options.hostIdentity);
     const store = options.stateDb === undefined ? undefined : EventStore.open(options.stateDb);
-    if (store !== undefined) resources.add(() => store.close());
+    if (store !== undefined) {
+      resources.add(() => store.close());
+      keepRetention(store, options.retention ?? DEFAULT_RETENTION, resources);
+    }
     const { sinks, stats } = await openSinks(options, resources);
     const recorder = store === undefined ? undefined : new StoreRecorder(store);
     if (recorder !== undefined) sinks.push(recorder);

@@ -13,7 +13,8 @@ import { test } from 'node:test';
 import { main } from '../../src/cli/main.js';
 import { runMonitor } from '../../src/monitor/runtime.js';
 import type { Alert } from '../../src/monitor/alert.js';
-import { auditText, AUDIT_TRACES, FIXTURE_DIR } from '../fixtures/monitor/make-traces.js';
+import { EventStore } from '../../src/store/event-store.js';
+import { auditText, AUDIT_TRACES, FIXTURE_DIR, TRACE_START } from '../fixtures/monitor/make-traces.js';
 import { POLICY_PATH } from './support.js';
 
 interface Captured {
@@ -63,6 +64,31 @@ test('audit source with --state-db: alerts once; a second run resumes after the 
   assert.equal(second.status, 0, second.stderr);
   assert.equal(second.stdout, '');
   assert.match(second.stderr, /0 events in/);
+});
+
+test('--retention: the state database deletes events and alerts older than the windows', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sysfence-monitor-retention-'));
+  const log = join(dir, 'audit.log');
+  copyFileSync(join(FIXTURE_DIR, 'attack-clock.audit.log'), log);
+  const db = join(dir, 'state.db');
+  // The fixture's events happened in January 2026: older than a week, younger than ten years.
+  const ageDays = (Date.now() - TRACE_START) / 86_400_000;
+  assert.ok(ageDays > 7 && ageDays < 3650, 'fixture age fits the windows below');
+  await monitor(['--source', `audit:${log}`, '--no-follow', '--state-db', db, '--retention', '3650,3650']);
+  const counts = (): [number, number] => {
+    const store = EventStore.open(db);
+    try {
+      return [store.countEvents(), store.countAlerts()];
+    } finally {
+      store.close();
+    }
+  };
+  assert.deepEqual(counts(), [5, 2], 'within ten years: kept');
+  await monitor(['--source', `audit:${log}`, '--no-follow', '--state-db', db, '--retention', '7,3650']);
+  assert.deepEqual(counts(), [0, 2], 'events older than a week deleted at start; alerts kept');
+  const bad = await monitor(['--source', `audit:${log}`, '--state-db', db, '--retention', '7']);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--retention takes EVENTS_DAYS,ALERTS_DAYS/);
 });
 
 test('a normal audit log (cron at a time zone change) gives no alert', async () => {

@@ -8,10 +8,12 @@ import type { MonitorSummary } from '../../monitor/pipeline.js';
 import { parseSourceSpec, runMonitor, SourceSpecError, type SourceSpec } from '../../monitor/runtime.js';
 import { hasFlag, optionValue, optionValues, UsageError, type ParsedArgs } from '../args.js';
 import type { Command, CommandIO } from '../command.js';
+import type { RetentionPolicy } from '../../store/event-store.js';
 
 const USAGE = `usage: sysfence monitor --policy POLICY --source SOURCE [--source SOURCE...] [--rules RULES.yaml]
                         [--no-follow] [--output FILE] [--state-db FILE] [--metrics-port N]
                         [--webhook URL] [--syslog] [--host-identity static:HOST,REGION,ZONE|cloud]
+                        [--retention EVENTS_DAYS,ALERTS_DAYS]
 
 Runs the monitor's rules (rate-breaker, baseline-deviation, dropper-exec, spawn-burst, vfork-exec,
 ptrace-inject, time-tamper) over syscall events, judged against POLICY (sysfence YAML/JSON or OCI).
@@ -24,7 +26,9 @@ ptrace-inject, time-tamper) over syscall events, judged against POLICY (sysfence
   --rules RULES.yaml    per-rule settings: enabled, dryRun, severity, thresholds, exceptions and the
                         response escalation (alert, freeze, kill); default: every rule, alerts only
   --output FILE         append alerts (JSON lines) to FILE instead of standard output
-  --state-db FILE       store events and alerts in SQLite (and the audit tail's position)
+  --state-db FILE       store events and alerts in SQLite (and the audit tail's position, baselines)
+  --retention E,A       with --state-db: keep events E days and alerts A days (default 14,90); older
+                        rows are deleted at start and every hour
   --metrics-port N      serve Prometheus metrics on 127.0.0.1:N/metrics
   --webhook URL         POST each alert (JSON) to URL, retried with backoff
   --syslog              send each alert to syslog (RFC 5424 over UDP, 127.0.0.1:514)
@@ -71,6 +75,18 @@ function portOption(args: ParsedArgs): number | undefined {
   return port;
 }
 
+/** --retention E,A: whole days of events and alerts to keep in the state database. */
+function retentionOption(args: ParsedArgs): RetentionPolicy | undefined {
+  const text = optionValue(args, 'retention');
+  if (text === undefined) return undefined;
+  const match = /^(\d{1,5}),(\d{1,5})$/.exec(text);
+  const [eventsDays, alertsDays] = [Number(match?.[1]), Number(match?.[2])];
+  if (match === null || eventsDays < 1 || alertsDays < 1) {
+    throw new UsageError(`--retention takes EVENTS_DAYS,ALERTS_DAYS (whole days, at least 1), not '${text}'`);
+  }
+  return { eventsDays, alertsDays };
+}
+
 async function run(args: ParsedArgs, io: CommandIO): Promise<number> {
   const policyPath = optionValue(args, 'policy');
   if (policyPath === undefined) throw new UsageError('missing --policy POLICY');
@@ -88,6 +104,7 @@ async function run(args: ParsedArgs, io: CommandIO): Promise<number> {
       follow: !hasFlag(args, 'no-follow'),
       outputPath: optionValue(args, 'output'),
       stateDb: optionValue(args, 'state-db'),
+      retention: retentionOption(args),
       metricsPort: portOption(args),
       webhookUrl: optionValue(args, 'webhook'),
       syslog: hasFlag(args, 'syslog'),
@@ -119,6 +136,7 @@ export const monitorCommand: Command = {
     { name: 'webhook', value: true },
     { name: 'syslog' },
     { name: 'host-identity', value: true },
+    { name: 'retention', value: true },
   ],
   run,
 };
