@@ -9,6 +9,7 @@
  */
 import { formatAction, type Action } from '../../src/policy/action.js';
 import { AUDIT_ARCH, syscallNumber, X32_SYSCALL_BIT, type Arch } from '../../src/syscalls/arch.js';
+import { mulberry32 } from '../helpers/prng.js';
 
 export interface AuditLogTruth {
   /** Event counts by truthKey(). */
@@ -48,17 +49,7 @@ export function truthKey(event: TruthFields): string {
   ]);
 }
 
-/** mulberry32: small, fast, and the same sequence on every machine. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 interface Name {
   readonly bytes: Buffer;
