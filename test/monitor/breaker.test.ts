@@ -75,6 +75,52 @@ async function waitFor(check: () => boolean, what: string, timeoutMs = 3000): Pr
   }
 }
 
+/** A rate-breaker breaker for a live `pid` whose first call has been seen (its start time recorded). */
+function breakerWatching(pid: number): { breaker: Breaker; settings: RuleSettings } {
+  const identities = new ProcessIdentities();
+  identities.observe(loggedCalls(pid, 1)[0] as SyscallEvent);
+  const settings = parseMonitorConfig(RULES, 'rules.yaml').rules.find(
+    (rule) => rule.definition.id === 'rate-breaker',
+  ) as RuleSettings;
+  return { breaker: new Breaker(new LinuxProcessControl(), identities), settings };
+}
+
+/**
+ * Runs `body` with looping children placed in a fresh test cgroup under `mountPoint`; afterwards the
+ * children are killed and the cgroup removed, whatever the body did.
+ */
+async function inTestCgroup(
+  mountPoint: string,
+  name: string,
+  children: number,
+  body: (dir: string, pids: readonly number[], exits: readonly Promise<unknown[]>[]) => Promise<void>,
+): Promise<void> {
+  const dir = `${mountPoint}/sysfence-${name}-${process.pid}`;
+  mkdirSync(dir);
+  const spawned = Array.from({ length: children }, () => spawnLooper());
+  try {
+    const exits = spawned.map((child) => once(child, 'exit'));
+    for (const child of spawned) writeFileSync(`${dir}/cgroup.procs`, String(child.pid));
+    await body(
+      dir,
+      spawned.map((child) => child.pid as number),
+      exits,
+    );
+  } finally {
+    for (const child of spawned) child.kill('SIGKILL');
+    await waitFor(() => readFileSync(`${dir}/cgroup.procs`, 'utf8').trim() === '', 'the cgroup empties');
+    rmdirSync(dir);
+  }
+}
+
+function mountOf(kind: 'v2' | 'freezer', hint: string): string {
+  const mount = cgroupMounts(readFileSync('/proc/self/mountinfo', 'utf8'))[kind];
+  if (mount === undefined) assert.fail(hint);
+  return mount.mountPoint;
+}
+
+const V2_HINT = 'no cgroup v2 hierarchy is mounted (mount -t cgroup2 none /sys/fs/cgroup/unified)';
+
 async function feed(pipeline: MonitorPipeline, events: readonly SyscallEvent[]): Promise<void> {
   for (const event of events) pipeline.accept(event);
   await pipeline.deliver();
@@ -122,104 +168,51 @@ test('a real process bursting logged calls is frozen (SIGSTOP), thawed after 2 s
 });
 
 test('a process in a cgroup of its own is frozen through cgroup v2 cgroup.freeze, then killed', async () => {
-  const mount = cgroupMounts(readFileSync('/proc/self/mountinfo', 'utf8')).v2;
-  if (mount === undefined)
-    assert.fail('no cgroup v2 hierarchy is mounted (mount -t cgroup2 none /sys/fs/cgroup/unified)');
-  const dir = `${mount.mountPoint}/sysfence-breaker-test-${process.pid}`;
-  mkdirSync(dir);
-  const child = spawnLooper();
-  const pid = child.pid as number;
-  const exited = once(child, 'exit');
-  try {
-    writeFileSync(`${dir}/cgroup.procs`, String(pid));
-    const identities = new ProcessIdentities();
-    identities.observe(loggedCalls(pid, 1)[0] as SyscallEvent);
-    const breaker = new Breaker(new LinuxProcessControl(), identities);
-    const settings = parseMonitorConfig(RULES, 'rules.yaml').rules.find(
-      (rule) => rule.definition.id === 'rate-breaker',
-    ) as RuleSettings;
-    const freeze = breaker.respond({ ...settings, thawAfterMs: undefined }, pid);
+  await inTestCgroup(mountOf('v2', V2_HINT), 'breaker-test', 1, async (dir, [pid], [exited]) => {
+    const { breaker, settings } = breakerWatching(pid as number);
+    const freeze = breaker.respond({ ...settings, thawAfterMs: undefined }, pid as number);
     assert.equal(freeze.response, 'freeze');
     assert.equal(freeze.detail, `froze cgroup ${dir}`);
     await waitFor(
       () => /^frozen 1$/m.test(readFileSync(`${dir}/cgroup.events`, 'utf8')),
       'the cgroup is frozen',
     );
-    const kill = breaker.respond(settings, pid);
-    assert.equal(kill.response, 'kill');
+    assert.equal(breaker.respond(settings, pid as number).response, 'kill');
     const [, signal] = (await exited) as [number | null, NodeJS.Signals | null];
     assert.equal(signal, 'SIGKILL');
     breaker.close();
-  } finally {
-    child.kill('SIGKILL');
-    await waitFor(() => readFileSync(`${dir}/cgroup.procs`, 'utf8').trim() === '', 'the cgroup empties');
-    rmdirSync(dir);
-  }
+  });
 });
 
 test('cgroup v1: a process alone in a freezer cgroup is frozen through freezer.state, then killed', async () => {
-  const mount = cgroupMounts(readFileSync('/proc/self/mountinfo', 'utf8')).freezer;
-  if (mount === undefined)
-    assert.fail(
-      'no cgroup v1 freezer hierarchy is mounted (mount -t cgroup -o freezer none /sys/fs/cgroup/freezer)',
-    );
-  const dir = `${mount.mountPoint}/sysfence-freezer-test-${process.pid}`;
-  mkdirSync(dir);
-  const child = spawnLooper();
-  const pid = child.pid as number;
-  const exited = once(child, 'exit');
-  try {
-    writeFileSync(`${dir}/cgroup.procs`, String(pid));
-    const identities = new ProcessIdentities();
-    identities.observe(loggedCalls(pid, 1)[0] as SyscallEvent);
-    const breaker = new Breaker(new LinuxProcessControl(), identities);
-    const settings = parseMonitorConfig(RULES, 'rules.yaml').rules[0] as RuleSettings;
-    const freeze = breaker.respond({ ...settings, thawAfterMs: undefined }, pid);
+  const hint =
+    'no cgroup v1 freezer hierarchy is mounted (mount -t cgroup -o freezer none /sys/fs/cgroup/freezer)';
+  await inTestCgroup(mountOf('freezer', hint), 'freezer-test', 1, async (dir, [pid], [exited]) => {
+    const { breaker, settings } = breakerWatching(pid as number);
+    const freeze = breaker.respond({ ...settings, thawAfterMs: undefined }, pid as number);
     assert.equal(freeze.detail, `froze cgroup ${dir}`);
     await waitFor(
       () => readFileSync(`${dir}/freezer.state`, 'utf8').trim() === 'FROZEN',
       'the cgroup is frozen',
     );
     // A v1-frozen task only dies once thawed: the breaker thaws after SIGKILL.
-    assert.equal(breaker.respond(settings, pid).response, 'kill');
+    assert.equal(breaker.respond(settings, pid as number).response, 'kill');
     const [, signal] = (await exited) as [number | null, NodeJS.Signals | null];
     assert.equal(signal, 'SIGKILL');
     breaker.close();
-  } finally {
-    child.kill('SIGKILL');
-    await waitFor(() => readFileSync(`${dir}/cgroup.procs`, 'utf8').trim() === '', 'the cgroup empties');
-    rmdirSync(dir);
-  }
+  });
 });
 
 test('a cgroup shared with an unrelated process is never frozen: only the offender is stopped', async () => {
-  const mount = cgroupMounts(readFileSync('/proc/self/mountinfo', 'utf8')).v2;
-  if (mount === undefined)
-    assert.fail('no cgroup v2 hierarchy is mounted (mount -t cgroup2 none /sys/fs/cgroup/unified)');
-  const dir = `${mount.mountPoint}/sysfence-shared-test-${process.pid}`;
-  mkdirSync(dir);
-  const offender = spawnLooper();
-  const bystander = spawnLooper();
-  const pid = offender.pid as number;
-  try {
-    writeFileSync(`${dir}/cgroup.procs`, String(pid));
-    writeFileSync(`${dir}/cgroup.procs`, String(bystander.pid));
-    const identities = new ProcessIdentities();
-    identities.observe(loggedCalls(pid, 1)[0] as SyscallEvent);
-    const settings = parseMonitorConfig(RULES, 'rules.yaml').rules[0] as RuleSettings;
-    const breaker = new Breaker(new LinuxProcessControl(), identities);
-    const freeze = breaker.respond({ ...settings, thawAfterMs: undefined }, pid);
+  await inTestCgroup(mountOf('v2', V2_HINT), 'shared-test', 2, async (dir, [pid, bystander]) => {
+    const { breaker, settings } = breakerWatching(pid as number);
+    const freeze = breaker.respond({ ...settings, thawAfterMs: undefined }, pid as number);
     assert.equal(freeze.detail, `sent SIGSTOP to pid ${pid} (no cgroup of its own)`);
-    await waitFor(() => state(pid) === 'T', 'the offender is stopped');
+    await waitFor(() => state(pid as number) === 'T', 'the offender is stopped');
     assert.match(readFileSync(`${dir}/cgroup.events`, 'utf8'), /^frozen 0$/m);
-    assert.notEqual(state(bystander.pid as number), 'T');
+    assert.notEqual(state(bystander as number), 'T');
     breaker.close();
-  } finally {
-    offender.kill('SIGKILL');
-    bystander.kill('SIGKILL');
-    await waitFor(() => readFileSync(`${dir}/cgroup.procs`, 'utf8').trim() === '', 'the cgroup empties');
-    rmdirSync(dir);
-  }
+  });
 });
 
 test('a reused pid (recorded start time differs from the live process) is never touched', async () => {
