@@ -55,9 +55,12 @@ export class Breaker {
     private readonly log: (record: BreakerRecord) => void = () => undefined,
   ) {}
 
-  /** Takes the rule's next escalation step for the process; `onThaw` hears about a later automatic thaw. */
-  respond(settings: RuleSettings, pid: number, onThaw?: ThawListener): BreakerDecision {
-    const target = this.identities.identity(pid);
+  /**
+   * Takes the rule's next escalation step for the process that made the alert's event at `eventTime`
+   * (not whichever process holds the pid now); `onThaw` hears about a later automatic thaw.
+   */
+  respond(settings: RuleSettings, pid: number, onThaw?: ThawListener, eventTime?: number): BreakerDecision {
+    const target = this.identities.identity(pid, eventTime);
     const rule = settings.definition.id;
     const key = `${rule}:${pid}:${target?.startTicks ?? 'unverified'}`;
     const state = this.states.getOrCreate(key, () => ({ strikes: 0 }));

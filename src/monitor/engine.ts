@@ -83,8 +83,11 @@ export class RuleEngine {
       container: event.containerId ?? '',
       dryRun: settings.dryRun,
     };
-    const decision = this.options.breaker.respond(settings, hit.pid, (record) =>
-      this.options.emit(thawAlert(base, record)),
+    const decision = this.options.breaker.respond(
+      settings,
+      hit.pid,
+      (record) => this.options.emit(thawAlert(base, record)),
+      event.time,
     );
     this.alertsByRule.set(base.rule, (this.alertsByRule.get(base.rule) ?? 0) + 1);
     this.options.emit({

@@ -23,30 +23,76 @@ export type ProcStatReader = (pid: number) => ProcStat | undefined;
 const START_SLACK_MS = 2000;
 const DEFAULT_CAPACITY = 65_536;
 
+/** Which process a pid named from `from` (event time) on; `ref` null when no live process could have. */
+interface Tenure {
+  readonly ref: ProcessRef | null;
+  /** Event time of the earliest event attributed to this process (events may arrive out of order). */
+  from: number;
+  /** Event time of its exit_group, once seen: the next event of the pid is another process's. */
+  ended?: number;
+  /** Wall-clock time of the last /proc check, so a pid is re-read at most once per recheck interval. */
+  checkedAt: number;
+}
+
+/**
+ * How often (wall clock) an event of a known pid re-reads its start time: a process killed without an
+ * exit_group event, its pid then reused, must not leave the new process unreachable (or the old one's
+ * identity on it) for good. Bounded cost: one /proc read per active pid per interval.
+ */
+const RECHECK_MS = 1000;
+
 export class ProcessIdentities {
-  // null: seen, but no live process could have made the event (gone, or started after it): never act.
-  private readonly identities: BoundedMap<number, ProcessRef | null>;
+  private readonly tenures: BoundedMap<number, Tenure>;
 
   constructor(
     private readonly readStat: ProcStatReader = readProcStat,
     capacity = DEFAULT_CAPACITY,
+    private readonly now: () => number = Date.now,
   ) {
-    this.identities = new BoundedMap(capacity);
+    this.tenures = new BoundedMap(capacity);
   }
 
-  /** Captures the start time of the event's process the first time its pid is seen; forgets it at exit. */
+  /**
+   * Attributes the event to a process: the one its pid named already, or, after that one's exit_group,
+   * an unknown first look, or a recheck that finds another live process, the one /proc shows now.
+   */
   observe(event: SyscallEvent): void {
+    const tenure = this.tenures.get(event.pid);
     if (event.syscall === 'exit_group') {
-      this.identities.delete(event.pid);
+      if (tenure !== undefined) tenure.ended = event.time;
       return;
     }
-    if (this.identities.has(event.pid)) return;
-    this.identities.set(event.pid, this.capture(event.pid, event.time));
+    if (tenure !== undefined && this.belongsTo(tenure, event.time)) {
+      tenure.from = Math.min(tenure.from, event.time);
+      return;
+    }
+    const ref = this.capture(event.pid, event.time);
+    if (tenure !== undefined && tenure.ended === undefined && sameProcess(tenure.ref, ref)) {
+      tenure.checkedAt = this.now();
+      tenure.from = Math.min(tenure.from, event.time);
+      return;
+    }
+    this.tenures.set(event.pid, { ref, from: event.time, checkedAt: this.now() });
   }
 
-  /** The identity captured for `pid`, or undefined when none can be trusted. */
-  identity(pid: number): ProcessRef | undefined {
-    return this.identities.get(pid) ?? undefined;
+  /**
+   * True when the event is the known process's without asking /proc: made before its exit, or while it
+   * lives and was checked recently.
+   */
+  private belongsTo(tenure: Tenure, eventTime: number): boolean {
+    if (tenure.ended !== undefined) return eventTime <= tenure.ended;
+    return this.now() - tenure.checkedAt < RECHECK_MS;
+  }
+
+  /**
+   * The process `pid` named when it made an event at `eventTime` (default: the latest one), or undefined
+   * when none can be trusted: a process that took the pid over after that event is not its author.
+   */
+  identity(pid: number, eventTime?: number): ProcessRef | undefined {
+    const tenure = this.tenures.get(pid);
+    if (tenure === undefined || tenure.ref === null) return undefined;
+    if (eventTime !== undefined && eventTime < tenure.from) return undefined;
+    return tenure.ref;
   }
 
   /**
@@ -59,4 +105,8 @@ export class ProcessIdentities {
     if (startEpochMs(stat.startTicks) > eventTime + START_SLACK_MS) return null;
     return { pid, startTicks: stat.startTicks };
   }
+}
+
+function sameProcess(a: ProcessRef | null, b: ProcessRef | null): boolean {
+  return a === null ? b === null : b !== null && a.startTicks === b.startTicks;
 }
