@@ -18,6 +18,7 @@
 import type { FilesystemRules, NetworkRules, ResolvedPolicy } from '../policy/ir.js';
 import { policyFailure } from '../policy/problems.js';
 import { beneathPattern, exactPattern } from './apparmor-path.js';
+import { commentText } from '../policy/plain-text.js';
 
 export interface AppArmorOptions {
   /** The profile's name (letters, digits, `.`, `_`, `-`). */
@@ -86,15 +87,10 @@ function profileLine(options: AppArmorOptions): string {
 function headerComment(policy: ResolvedPolicy): string[] {
   const layers = policy.layers.map((layer) => layer.name).join(' <- ');
   return [
-    `# AppArmor profile exported by sysfence from policy '${oneLine(policy.name)}' (layers: ${oneLine(layers)}).`,
+    `# AppArmor profile exported by sysfence from policy '${commentText(policy.name)}' (layers: ${commentText(layers)}).`,
     '# Only the filesystem and network sections are carried; syscalls are filtered by the seccomp policy',
     '# and TCP ports by Landlock. Whatever this profile does not grant, AppArmor denies.',
   ];
-}
-
-/** Names from the policy end up in a comment: keep them on its line. */
-function oneLine(text: string): string {
-  return text.replace(/[\r\n]+/g, ' ');
 }
 
 function sectionWarnings(policy: ResolvedPolicy): string[] {

@@ -22,6 +22,7 @@ import { policyFailure } from '../policy/problems.js';
 import { ARCH_BITS, kernelAbis, kernelArch, syscallNumber, type Arch } from '../syscalls/arch.js';
 import { EQUIVALENCE_CLASSES } from '../syscalls/equivalents.js';
 import { abiCoverage, partialRuleWarnings } from './auditd-whitelist.js';
+import { commentText } from '../policy/plain-text.js';
 
 export interface AuditRulesOptions {
   /** Key prefix: rules carry `<key>-unlisted`, `-time`, `-ptrace`, `-module`. Default 'sysfence'. */
@@ -214,7 +215,7 @@ function ptraceSpecs(abi: AuditAbi): RuleSpec[] {
 }
 
 function unlistedSpec(policy: ResolvedPolicy, abi: AuditAbi, key: string, warnings: string[]): RuleSpec {
-  const note = `syscalls outside the whitelist of policy '${oneLine(policy.name)}'`;
+  const note = `syscalls outside the whitelist of policy '${commentText(policy.name, 80)}'`;
   if (!policy.architectures.includes(abi.arch)) {
     warnings.push(
       `${abi.arch} (arch=${abi.word}) is not in the policy's architectures: every ${abi.arch} syscall is recorded (-S all)`,
@@ -234,7 +235,7 @@ function unlistedSpec(policy: ResolvedPolicy, abi: AuditAbi, key: string, warnin
 function header(policy: ResolvedPolicy, kernel: Arch, key: string): string[] {
   const layers = policy.layers.map((layer) => layer.name).join(' <- ');
   return [
-    `## Audit rules exported by sysfence from policy '${oneLine(policy.name)}' (layers: ${oneLine(layers)}), for ${kernel} kernels.`,
+    `## Audit rules exported by sysfence from policy '${commentText(policy.name, 80)}' (layers: ${commentText(layers, 80)}), for ${kernel} kernels.`,
     '## Load: auditctl -R FILE (or copy into /etc/audit/rules.d/). Remove:',
     `##   ${auditKeys(key)
       .map((name) => `auditctl -D -k ${name}`)
@@ -242,15 +243,6 @@ function header(policy: ResolvedPolicy, kernel: Arch, key: string): string[] {
     '## Syscalls are numbers of each ABI; the comment above a rule names them. Audit records the key of',
     '## the first matching rule, so the specific rules come before the catch-all.',
   ];
-}
-
-/**
- * Policy names end up in comments: keep them on the comment's line, and short, because auditctl splits
- * an over-long comment line too and would read its tail as a rule.
- */
-function oneLine(text: string): string {
-  const flat = text.replace(/[\r\n]+/g, ' ');
-  return flat.length <= 80 ? flat : `${flat.slice(0, 77)}...`;
 }
 
 /** The rule(s) for a spec, each preceded by comment lines naming its syscalls. */

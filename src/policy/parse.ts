@@ -21,6 +21,7 @@ import type {
   SourceLocation,
 } from './ir.js';
 import type { ProblemList } from './problems.js';
+import { hasLineBreaking } from './plain-text.js';
 import { didYouMean } from './suggest.js';
 import { parseValue, type ValueWidth } from './values.js';
 import { YamlSource, type YamlField } from './yaml-source.js';
@@ -94,13 +95,23 @@ class LayerParser {
 
   constructor(private readonly source: YamlSource) {}
 
+  /** The policy's name: exported into other tools' comments and labels, so one printable line. */
+  private policyName(value: Node | null): string | undefined {
+    const name = this.source.text(value, 'name');
+    if (name === undefined || !hasLineBreaking(name)) return name;
+    this.source.report(
+      value,
+      'name must not contain control characters or line breaks',
+      'use a plain one-line name',
+    );
+    return undefined;
+  }
+
   parse(): PolicyLayer {
     const root = this.source.root;
     const fields = this.source.fields(root, 'a policy', TOP_LEVEL_KEYS) ?? new Map<string, YamlField>();
     const nameField = fields.get('name');
-    const name = this.required(fields, 'name', root, 'the policy', (value) =>
-      this.source.text(value, 'name'),
-    );
+    const name = this.required(fields, 'name', root, 'the policy', (value) => this.policyName(value));
     // Rules still need a layer name for messages when `name` is missing (that problem is already recorded).
     this.layerName = name ?? basename(this.source.file);
     if (fields.has('$schema')) this.source.text(fields.get('$schema')?.value ?? null, '$schema');

@@ -354,3 +354,25 @@ test('kill and log defaults: SystemCallErrorNumber=kill, SystemCallLog=~ exempti
     assertNoDiff(policy, importSystemd([{ file: 'd.conf', text: exported.text }], { arch: 'x86_64' }).policy);
   }
 });
+
+test('a policy name with line breaks cannot add directives to the drop-in (imported names included)', async () => {
+  const { importFirecracker } = await import('../../src/formats/firecracker-import.js');
+  const hostile = 'vmm\n[Service]\nExecStartPre=/bin/sh -c id\u2028#';
+  const json = JSON.stringify({
+    [hostile]: { default_action: { errno: 1 }, filter_action: 'allow', filter: [{ syscall: 'read' }] },
+  });
+  const [thread] = importFirecracker(json, 'hostile.json', { arch: 'x86_64' }).threads;
+  assert.ok(thread !== undefined);
+  const { text } = exportSystemd(thread.policy);
+  assert.equal(text.split('\n').filter((line) => line === '[Service]').length, 1);
+  assert.doesNotMatch(text, /^ExecStartPre=/m);
+  assert.doesNotMatch(text, /\u2028/);
+  await assert.rejects(
+    parsePolicyText(
+      'name: "app\\nExecStartPre=x"\narchitectures: [x86_64]\ndefaultAction: allow\nrules: []\n',
+      'n.yaml',
+    ),
+    (error: unknown) =>
+      error instanceof PolicyError && /name must not contain control characters/.test(error.message),
+  );
+});
