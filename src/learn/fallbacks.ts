@@ -6,7 +6,7 @@
  * flags sit in memory a filter cannot inspect, so it must fall back to clone, whose flags it can.
  */
 import { syscallNumber, type Arch } from '../syscalls/arch.js';
-import { learnedArgumentsOf } from '../syscalls/learned-args.js';
+import { learnedArgumentsOn } from '../syscalls/learned-args.js';
 import { conditionFor } from './learned-conditions.js';
 import type { SyscallUsage } from './observed.js';
 import type { DraftRule } from './policy-text.js';
@@ -85,12 +85,15 @@ export function clone3Substitution(
   };
   const cloneSeen = usages.some((usage) => usage.name === 'clone');
   const abis = architectures.filter((arch) => syscallNumber(arch, 'clone') !== undefined);
-  if (cloneSeen || abis.length === 0) return { rules: [enosys], replaced: clone3 };
+  // ABIs that read clone's flags from different registers cannot share one checked rule: no replacement
+  // then (clone stays denied, glibc's threads fail loudly) rather than one checking the wrong register.
+  const flags = learnedArgumentsOn('clone', abis);
+  if (cloneSeen || abis.length === 0 || flags === undefined) return { rules: [enosys], replaced: clone3 };
   const cloneWithoutNamespaces: DraftRule = {
     comments: ['clone in place of clone3: threads and processes, never new namespaces'],
     syscalls: [{ name: 'clone' }],
     action: 'allow',
-    conditions: learnedArgumentsOf('clone').map((argument) => conditionFor('clone', argument, 0n, abis)),
+    conditions: flags.map((argument) => conditionFor('clone', argument, 0n, abis)),
     reason: `replaces clone3 (observed ${clone3.count} calls): glibc falls back to clone on ENOSYS`,
   };
   return { rules: [enosys, cloneWithoutNamespaces], replaced: clone3 };

@@ -6,7 +6,7 @@
  */
 import type { Arch } from '../syscalls/arch.js';
 import { CONSTANT_FAMILIES } from '../syscalls/constants.js';
-import { learnedArgumentsOf, type LearnedArgument } from '../syscalls/learned-args.js';
+import { learnedArgumentsOn, type LearnedArgument } from '../syscalls/learned-args.js';
 import type { TraceArg } from './trace.js';
 
 /** One condition as a generated rule writes it. */
@@ -118,8 +118,14 @@ export function conditionsFor(
   args: readonly TraceArg[],
   abis: readonly Arch[],
 ): LearnedCondition[] {
+  const onEveryAbi = learnedArgumentsOn(syscall, abis);
+  if (onEveryAbi === undefined) {
+    throw new Error(
+      `${syscall}: ${abis.join(', ')} read its learned argument from different registers; learn each ABI on its own (--arch)`,
+    );
+  }
   return args.map((arg) => {
-    const learned = learnedArgumentsOf(syscall).find((candidate) => candidate.index === arg.index);
+    const learned = onEveryAbi.find((candidate) => candidate.index === arg.index);
     if (learned === undefined) {
       throw new Error(
         `trace has a learned value for ${syscall} argument ${arg.index}, which is not a learned argument`,

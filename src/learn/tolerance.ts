@@ -6,7 +6,7 @@
  */
 import { syscallNumber, type Arch } from '../syscalls/arch.js';
 import { EQUIVALENCE_CLASSES, toleranceVariantsOf } from '../syscalls/equivalents.js';
-import { learnedArgumentsOf } from '../syscalls/learned-args.js';
+import { learnedArgumentsOn } from '../syscalls/learned-args.js';
 import { isRisky } from '../syscalls/risk.js';
 import { conditionFor, isFlagArgument, type LearnedCondition } from './learned-conditions.js';
 import type { ObservedCall } from './observed.js';
@@ -56,8 +56,8 @@ function classNote(a: string, b: string): string {
  * allow; one learned as flag bits (clone's namespace bits) is tolerated only with those bits clear.
  */
 function safeConditions(variant: string, abis: readonly Arch[]): LearnedCondition[] | undefined {
-  const learned = learnedArgumentsOf(variant);
-  if (!learned.every(isFlagArgument)) return undefined;
+  const learned = learnedArgumentsOn(variant, abis);
+  if (learned === undefined || !learned.every(isFlagArgument)) return undefined;
   return learned.map((argument) => conditionFor(variant, argument, 0n, abis));
 }
 

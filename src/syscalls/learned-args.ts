@@ -50,3 +50,21 @@ export function learnedArgumentsOf(syscall: string, arch?: Arch): readonly Learn
   const index = arch === undefined ? undefined : ARGUMENT_INDEX_ON[arch]?.[syscall];
   return index === undefined ? learned : learned.map((argument) => ({ ...argument, index }));
 }
+
+/**
+ * The learned arguments of a syscall as every one of `abis` reads them, or undefined when the ABIs
+ * disagree on an argument's index (clone on s390x next to x86_64): one rule cannot check both, and a rule
+ * checking the wrong register (a stack pointer for flags) would allow what it means to refuse.
+ */
+export function learnedArgumentsOn(
+  syscall: string,
+  abis: readonly Arch[],
+): readonly LearnedArgument[] | undefined {
+  const [first, ...rest] = abis.map((arch) => learnedArgumentsOf(syscall, arch));
+  if (first === undefined) return learnedArgumentsOf(syscall);
+  const agree = rest.every(
+    (other) =>
+      other.length === first.length && other.every((argument, at) => argument.index === first[at]?.index),
+  );
+  return agree ? first : undefined;
+}

@@ -280,3 +280,21 @@ test('clone3 seen: answered ENOSYS, and clone takes its place without namespace 
     'no tolerated clone next to the replacement',
   );
 });
+
+test('s390x reads clone flags from argument 1: learned clone rules check that register, mixed ABIs refuse', async () => {
+  const CLONE_NEWUSER = 0x10000000n;
+  const s390 = (syscall: string) => call(syscall, [], { arch: 's390x' });
+  const { policy } = await learn(traceFromEvents([s390('read'), s390('clone3')]), { arch: ['s390x'] });
+  assert.equal(actionOf(policy, 'clone', [0n, 0x11n], 's390x'), 'allow', 'plain fork/thread flags in arg 1');
+  assert.equal(actionOf(policy, 'clone', [0n, CLONE_NEWUSER | 0x11n], 's390x'), 'errno(1)');
+  assert.equal(actionOf(policy, 'clone', [CLONE_NEWUSER, 0x11n], 's390x'), 'allow', 'arg 0 is the stack');
+  const mixed = await learn(traceFromEvents([call('read'), call('clone3'), s390('read'), s390('clone3')]), {
+    arch: ['x86_64', 's390x'],
+  });
+  assert.equal(
+    actionOf(mixed.policy, 'clone', [0x11n, 0x11n]),
+    'errno(1)',
+    'no clone rule checking a wrong register',
+  );
+  assert.equal(actionOf(mixed.policy, 'clone3'), 'errno(38)');
+});
