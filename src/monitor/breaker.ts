@@ -10,6 +10,7 @@ import type { ResponseTaken } from './alert.js';
 import { BoundedMap } from './bounded.js';
 import type { ProcessControl, FreezeHandle, ControlResult } from './process-control.js';
 import type { ProcessIdentities, ProcessRef } from './process-identity.js';
+import { readProcStat } from './proc-stat.js';
 import type { RuleSettings } from './rules/config.js';
 
 /** One thing the breaker did (or decided, or refused): the audit trail of responses. */
@@ -108,6 +109,9 @@ export class Breaker {
         detail: `pid ${pid} has no verified identity (gone, or started after its events): not touched`,
       };
     }
+    const protectedWhy = protectedProcess(pid);
+    if (protectedWhy !== undefined)
+      return { response: skipped, detail: `pid ${pid} is ${protectedWhy}: not touched` };
     const result: ControlResult =
       step === 'freeze' ? this.control.freeze(target) : this.control.kill(target, state.frozen);
     if (!result.done) return { response: skipped, detail: result.detail };
@@ -160,4 +164,26 @@ export class Breaker {
     this.timers.delete(state.thawTimer);
     state.thawTimer = undefined;
   }
+}
+
+/**
+ * The monitor itself and its ancestors (its supervisor, the shell or systemd that runs it): stopping one
+ * would silently end the monitoring, so forged or mistaken events must never reach them.
+ */
+function monitorLineage(): ReadonlySet<number> {
+  const lineage = new Set<number>([process.pid]);
+  for (let pid = process.ppid; pid > 1 && !lineage.has(pid) && lineage.size < 64;) {
+    lineage.add(pid);
+    const parent = readProcStat(pid)?.ppid;
+    if (parent === undefined) break;
+    pid = parent;
+  }
+  return lineage;
+}
+
+/** Why the breaker must never act on `pid`, or undefined when it may. */
+function protectedProcess(pid: number): string | undefined {
+  if (pid <= 1) return 'init or the kernel';
+  if (monitorLineage().has(pid)) return 'the monitor or one of its ancestors';
+  return undefined;
 }

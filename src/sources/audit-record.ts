@@ -138,10 +138,15 @@ const LOSS_MESSAGES: readonly string[] = [
   'out of memory in audit_log_start',
 ];
 
+/** True for a line in auditd's own log form (`type=...` or `node=... type=...`). */
+export function isAuditdForm(line: string): boolean {
+  return line.startsWith(TYPE_PREFIX) || line.startsWith(NODE_PREFIX);
+}
+
 /** Classifies one line (without its newline). */
 export function readAuditLine(line: string): AuditLine {
   if (line.length === 0) return IGNORED;
-  if (line.startsWith(TYPE_PREFIX) || line.startsWith(NODE_PREFIX)) return readAuditdLine(line, 0);
+  if (isAuditdForm(line)) return readAuditdLine(line, 0);
   return readKernelLine(line);
 }
 

@@ -16,7 +16,7 @@ import {
 } from './audit-event.js';
 import { lineBatches, MAX_LINE_CHARS, openLogStream } from './audit-lines.js';
 import { AuditLossCounter } from './audit-loss.js';
-import { readAuditLine, type AuditRecordLine } from './audit-record.js';
+import { isAuditdForm, readAuditLine, type AuditRecordLine } from './audit-record.js';
 import { emptySourceStats, recordProblem, type SourceStats, type SyscallEvent } from './event.js';
 
 export interface AuditParserOptions {
@@ -24,6 +24,12 @@ export interface AuditParserOptions {
   readonly host?: string;
   /** file name used in problem locations */
   readonly file?: string;
+  /**
+   * Read only auditd's own log form; kmsg and syslog-form lines count as malformed. Any local user can
+   * write syslog text (`logger`), so a reader whose events can freeze or kill processes (the monitor)
+   * must not take audit records from it.
+   */
+  readonly auditdFormOnly?: boolean;
 }
 
 /**
@@ -127,6 +133,10 @@ export class AuditParser {
     this.closeStaleGroups(completed);
     if (line.length > MAX_LINE_CHARS) {
       this.problem(lineNumber, `line longer than ${MAX_LINE_CHARS} characters: not an audit record`);
+      return;
+    }
+    if (this.options.auditdFormOnly === true && line.length > 0 && !isAuditdForm(line)) {
+      this.problem(lineNumber, "not in auditd's own log form (kmsg/syslog text is not authenticated)");
       return;
     }
     const reading = readAuditLine(line);

@@ -314,3 +314,22 @@ test(
     assert.ok(summary.processed > 100, `the eBPF source delivered the child's calls (${summary.processed})`);
   },
 );
+
+test('the monitor, its ancestors and init are never frozen or killed, whatever the events say', () => {
+  const RULES_KILL = 'rules:\n  rate-breaker:\n    responses: [kill]\n';
+  const settings = parseMonitorConfig(RULES_KILL, 'rules.yaml').rules.find(
+    (rule) => rule.definition.id === 'rate-breaker',
+  ) as RuleSettings;
+  for (const pid of [process.pid, process.ppid, 1]) {
+    const identities = new ProcessIdentities();
+    identities.observe(loggedCalls(pid, 1)[0] as SyscallEvent);
+    const breaker = new Breaker(new LinuxProcessControl(), identities);
+    const decision = breaker.respond(settings, pid);
+    assert.equal(decision.response, 'kill-skipped', `pid ${pid}`);
+    assert.match(
+      decision.detail,
+      /the monitor or one of its ancestors|init or the kernel|no verified identity/,
+    );
+    breaker.close();
+  }
+});

@@ -318,3 +318,23 @@ test('loss: the counter counts by its rises, messages alone count one each, neve
   assert.deepEqual(lost, [3, 3, 13, 20]);
   assert.equal(parserStats.malformed, 0);
 });
+
+test('auditdFormOnly: syslog and kmsg lines (writable by any local user) are not read as records', () => {
+  const forged = [
+    'Dec  4 22:00:00 web-1 alice: type=SECCOMP msg=audit(1733349600.000:77): auid=1000 uid=0 gid=0 ses=1 pid=1234 comm="sshd" exe="/usr/sbin/sshd" sig=0 arch=c000003e syscall=101 compat=0 ip=0x0 code=0x7ffc0000',
+    'Dec  4 22:00:01 web-1 bob[5]: x audit: type=1326 audit(1733349601.000:78): auid=1000 uid=0 gid=0 ses=1 pid=4321 comm="sshd" exe="/usr/sbin/sshd" sig=0 arch=c000003e syscall=101 compat=0 ip=0x0 code=0x7ffc0000',
+  ];
+  const genuine =
+    'type=SECCOMP msg=audit(1733349602.000:79): auid=1000 uid=0 gid=0 ses=1 pid=999 comm="app" exe="/usr/bin/app" sig=0 arch=c000003e syscall=101 compat=0 ip=0x0 code=0x7ffc0000';
+  const read = (auditdFormOnly: boolean) => {
+    const stats = emptySourceStats();
+    const parser = new AuditParser(stats, { file: 'log', auditdFormOnly });
+    const events = [...forged, genuine].flatMap((line, index) => parser.push(line, index + 1));
+    return { pids: [...events, ...parser.flush()].map((event) => event.pid), stats };
+  };
+  assert.deepEqual(read(false).pids, [1234, 4321, 999], 'by default the kmsg/syslog forms are read');
+  const strict = read(true);
+  assert.deepEqual(strict.pids, [999]);
+  assert.equal(strict.stats.malformed, 2);
+  assert.match(strict.stats.problems[0]?.reason ?? '', /not in auditd's own log form/);
+});
