@@ -81,12 +81,14 @@ export class LinuxProcessControl implements ProcessControl {
   }
 
   thaw(target: ProcessRef, handle: FreezeHandle): ControlResult {
-    const mismatch = identityMismatch(target);
-    if (mismatch !== undefined) return notDone(mismatch);
+    // A frozen cgroup is thawed whatever became of the process that led to it: undoing our own freeze
+    // must not depend on the offender still being alive (its descendants would stay frozen for good).
     const cgroup = handle.cgroup;
     if (cgroup !== undefined) {
       return attempt(handle.method, `thawed cgroup ${cgroup.dir}`, () => setCgroupFrozen(cgroup, false));
     }
+    const mismatch = identityMismatch(target);
+    if (mismatch !== undefined) return notDone(mismatch);
     return attempt('sigcont', `sent SIGCONT to pid ${target.pid}`, () => process.kill(target.pid, 'SIGCONT'));
   }
 

@@ -4,12 +4,20 @@
  * sorted by time (equal times keep their arrival order), until the newest event seen is `windowMs` later
  * than them, or the buffer holds `maxEvents`; then released oldest first. An event older than one
  * already released is released at once and counted as late: the rules tolerate it, and the count shows
- * how wide the window should be.
+ * how wide the window should be. Time never runs ahead of the wall clock plus the window: a future-stamped
+ * event waits (or leaves at flush) instead of flushing everything before it.
  *
  * A sorted array rather than a heap: streams are nearly in order, so almost every event is appended in
  * O(1) and released from the front in O(1); the rare late one is inserted by binary search.
  */
 import type { SyscallEvent } from '../sources/event.js';
+
+/**
+ * How far ahead of the wall clock (beyond the window) an event may move time: clocks of merged hosts
+ * disagree by seconds, not minutes. A forged or tampered stamp further ahead moves time only this far,
+ * so ordering is lost for at most this long instead of for good.
+ */
+const FUTURE_TOLERANCE_MS = 60_000;
 
 /** Released slots are compacted away once this many have piled up at the front. */
 const COMPACT_AFTER = 4096;
@@ -23,9 +31,13 @@ export class ReorderBuffer {
   /** Events that arrived after a later event had already been released. */
   late = 0;
 
+  /** Events stamped more than the window plus a minute ahead of the wall clock: they cannot move time further. */
+  ahead = 0;
+
   constructor(
     private readonly windowMs: number,
     private readonly maxEvents: number,
+    private readonly clock: () => number = Date.now,
   ) {}
 
   get length(): number {
@@ -36,7 +48,12 @@ export class ReorderBuffer {
   push(event: SyscallEvent, release: (event: SyscallEvent) => void): void {
     if (event.time < this.lastReleased) this.late += 1;
     this.insert(event);
-    if (event.time > this.newest) this.newest = event.time;
+    // One event stamped far in the future (a forged line, a clock set forward) must not release every
+    // later event at once and end time ordering for good: time advances at most to the clock + window.
+    const ceiling = this.clock() + this.windowMs + FUTURE_TOLERANCE_MS;
+    if (event.time > ceiling) this.ahead += 1;
+    const time = Math.min(event.time, ceiling);
+    if (time > this.newest) this.newest = time;
     const due = this.newest - this.windowMs;
     while (this.head < this.buffer.length) {
       const oldest = this.buffer[this.head] as SyscallEvent;

@@ -52,3 +52,20 @@ test('every event is released exactly once, whatever the disorder and the size b
     ),
   );
 });
+
+test('one far-future event does not end time ordering: a minute later events are reordered again', () => {
+  let now = 1_000_000;
+  const buffer = new ReorderBuffer(2000, 10_000, () => now);
+  const released: number[] = [];
+  const push = (time: number) =>
+    buffer.push(syscallEvent({ syscall: 'read', time }), (e) => void released.push(e.time));
+  const forged = now + 10_000_000_000; // a year ahead
+  push(now - 100);
+  push(forged);
+  now += 70_000;
+  push(now - 50);
+  push(now - 80); // out of order by 30 ms: must still come out sorted
+  buffer.flush((e) => void released.push(e.time));
+  assert.deepEqual(released, [1_000_000 - 100, now - 80, now - 50, forged]);
+  assert.equal(buffer.ahead, 1);
+});
