@@ -58,7 +58,7 @@ test('one far-future event does not end time ordering: a minute later events are
   const buffer = new ReorderBuffer(2000, 10_000, () => now);
   const released: number[] = [];
   const push = (time: number) =>
-    buffer.push(syscallEvent({ syscall: 'read', time }), (e) => void released.push(e.time));
+    buffer.push(syscallEvent({ pid: 1, syscall: 'read', time }), (e) => void released.push(e.time));
   const forged = now + 10_000_000_000; // a year ahead
   push(now - 100);
   push(forged);
