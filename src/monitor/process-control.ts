@@ -11,6 +11,7 @@ import {
   setCgroupFrozen,
   type ProcessCgroup,
 } from './cgroup-control.js';
+import { readdirSync } from 'node:fs';
 import type { ProcessRef } from './process-identity.js';
 import { readProcStat } from './proc-stat.js';
 
@@ -62,6 +63,52 @@ function attempt(method: string, detail: string, act: () => void, handle?: Freez
   }
 }
 
+/**
+ * The live descendants of `root`, from the ppid links in /proc. The root must be stopped first: a running
+ * root could fork children this walk misses, and once it dies its children are re-parented and no
+ * longer findable from it.
+ */
+export function descendantsOf(root: number, procRoot = '/proc'): number[] {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync(procRoot)) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = readProcStat(Number(name), procRoot);
+    if (stat === undefined) continue;
+    children.set(stat.ppid, [...(children.get(stat.ppid) ?? []), stat.pid]);
+  }
+  const found: number[] = [];
+  const queue = [...(children.get(root) ?? [])];
+  while (queue.length > 0) {
+    const pid = queue.shift() as number;
+    if (found.includes(pid) || pid === root) continue;
+    found.push(pid);
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return found;
+}
+
+/**
+ * SIGKILL for a process and everything it started: killing only the root of a miner's or a dropper's
+ * tree would leave its workers running. The root is stopped first so the tree holds still while walked.
+ */
+function killTree(pid: number): ControlResult {
+  let descendants: number[] = [];
+  const result = attempt('sigkill', `sent SIGKILL to pid ${pid}`, () => {
+    process.kill(pid, 'SIGSTOP');
+    descendants = descendantsOf(pid);
+    process.kill(pid, 'SIGKILL');
+    for (const child of descendants) {
+      try {
+        process.kill(child, 'SIGKILL');
+      } catch {
+        // Already gone: nothing left to stop.
+      }
+    }
+  });
+  if (!result.done || descendants.length === 0) return result;
+  return { ...result, detail: `${result.detail} and its ${descendants.length} descendant(s)` };
+}
+
 /** The real thing: /proc, /sys/fs/cgroup and signals on this host. */
 export class LinuxProcessControl implements ProcessControl {
   freeze(target: ProcessRef): ControlResult {
@@ -104,9 +151,7 @@ export class LinuxProcessControl implements ProcessControl {
       });
       if (result.done) return result;
     }
-    const result = attempt('sigkill', `sent SIGKILL to pid ${target.pid}`, () =>
-      process.kill(target.pid, 'SIGKILL'),
-    );
+    const result = killTree(target.pid);
     // A v1-frozen task does not die until thawed (v2 lets fatal signals through the freezer).
     if (result.done && handle?.method === 'cgroup-v1' && handle.cgroup !== undefined) {
       setCgroupFrozen(handle.cgroup, false);

@@ -15,7 +15,7 @@ import type { Alert } from '../../src/monitor/alert.js';
 import { Breaker, type BreakerRecord } from '../../src/monitor/breaker.js';
 import { cgroupMounts } from '../../src/monitor/cgroup-control.js';
 import { MonitorPipeline, type EventInput } from '../../src/monitor/pipeline.js';
-import { LinuxProcessControl } from '../../src/monitor/process-control.js';
+import { descendantsOf, LinuxProcessControl } from '../../src/monitor/process-control.js';
 import { ProcessIdentities } from '../../src/monitor/process-identity.js';
 import { readProcStat } from '../../src/monitor/proc-stat.js';
 import { parseMonitorConfig, type RuleSettings } from '../../src/monitor/rules/config.js';
@@ -331,5 +331,30 @@ test('the monitor, its ancestors and init are never frozen or killed, whatever t
       /the monitor or one of its ancestors|init or the kernel|no verified identity/,
     );
     breaker.close();
+  }
+});
+
+test('kill takes the offender and everything it started: a miner root leaves no workers behind', async () => {
+  const TREE =
+    'import subprocess, time\nsubprocess.Popen(["sleep", "60"])\nwhile True:\n    time.sleep(0.01)\n';
+  const root = spawn(PYTHON, ['-c', TREE], { stdio: 'ignore' });
+  const pid = root.pid as number;
+  try {
+    await waitFor(() => descendantsOf(pid).length === 1, 'the worker starts');
+    const [worker] = descendantsOf(pid) as [number];
+    const RULES_KILL = 'rules:\n  spawn-burst:\n    responses: [kill]\n';
+    const settings = parseMonitorConfig(RULES_KILL, 'rules.yaml').rules.find(
+      (rule) => rule.definition.id === 'spawn-burst',
+    ) as RuleSettings;
+    const identities = new ProcessIdentities();
+    identities.observe(loggedCalls(pid, 1)[0] as SyscallEvent);
+    const breaker = new Breaker(new LinuxProcessControl(), identities);
+    const decision = breaker.respond(settings, pid);
+    assert.equal(decision.response, 'kill');
+    assert.match(decision.detail, /and its 1 descendant/);
+    await waitFor(() => state(worker) === undefined || state(worker) === 'Z', 'the worker is killed too');
+    breaker.close();
+  } finally {
+    root.kill('SIGKILL');
   }
 });
