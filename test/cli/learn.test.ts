@@ -12,6 +12,7 @@ import { describe, sysfence as cliProcess } from '../enforce/support.js';
 import { call } from '../learn/helpers.js';
 import { sysfenceInProcess } from '../helpers/cli.js';
 import { tempDirForTest } from '../helpers/temp.js';
+import { AUDIT_LOG, ensureAuditd } from '../helpers/auditd.js';
 
 const sysfence = sysfenceInProcess;
 
@@ -175,7 +176,6 @@ test('sysfence help lists learn', async () => {
 
 // ---- the whole loop on this machine's kernel: record → learn → enforce → log mode → learn --from-audit
 
-const AUDIT_LOG = '/var/log/audit/audit.log';
 const WORKLOAD = path('workload.py');
 writeFileSync(
   WORKLOAD,
@@ -191,22 +191,6 @@ writeFileSync(
     '',
   ].join('\n'),
 );
-
-function auditdRunning(): boolean {
-  return spawnSync('pgrep', ['-x', 'auditd']).status === 0;
-}
-
-async function ensureAuditd(): Promise<void> {
-  if (auditdRunning()) return;
-  const started = spawnSync('auditd', [], { encoding: 'utf8' });
-  if (started.error) {
-    throw new Error(
-      `auditd is needed for the log-mode test: apt-get install -y auditd (${started.error.message})`,
-    );
-  }
-  for (let i = 0; i < 50 && !auditdRunning(); i++) await sleep(100);
-  assert.ok(auditdRunning(), `auditd did not start: ${started.stderr}`);
-}
 
 /**
  * The audit log from `offset` on, once it holds a SECCOMP record of `exe` (waits up to 5 s). Other tests

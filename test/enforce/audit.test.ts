@@ -4,36 +4,18 @@
  * not running, as .ci/run does).
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SECCOMP_RET } from '../../src/policy/action.js';
 import { syscallNumber } from '../../src/syscalls/arch.js';
 import { callResult, describe, policyYaml, runUnder, workload, writePolicy } from './support.js';
+import { AUDIT_LOG, auditLogSize, ensureAuditd } from '../helpers/auditd.js';
 
-const AUDIT_LOG = '/var/log/audit/audit.log';
 const GETPPID = syscallNumber('x86_64', 'getppid') as number;
 const EXDEV = 18;
 
-function auditdRunning(): boolean {
-  return spawnSync('pgrep', ['-x', 'auditd']).status === 0;
-}
-
-before(async () => {
-  if (auditdRunning()) return;
-  const started = spawnSync('auditd', [], { encoding: 'utf8' });
-  if (started.error)
-    throw new Error(
-      `auditd is needed for the audit tests: apt-get install -y auditd (${started.error.message})`,
-    );
-  for (let i = 0; i < 50 && !auditdRunning(); i++) await sleep(100);
-  assert.ok(auditdRunning(), `auditd did not start: ${started.stderr}`);
-});
-
-function logSize(): number {
-  return existsSync(AUDIT_LOG) ? statSync(AUDIT_LOG).size : 0;
-}
+before(ensureAuditd);
 
 /** SECCOMP records appended to the audit log since `offset` for our workload binary, waiting up to 5 s. */
 async function seccompRecords(offset: number, code: number): Promise<string[]> {
@@ -56,7 +38,7 @@ test('log mode lets a denied syscall run and records it as type=SECCOMP', async 
   const policy = writePolicy(
     policyYaml({ rules: '  - syscalls: [getppid]\n    action: errno(EXDEV)\n    reason: test' }),
   );
-  const offset = logSize();
+  const offset = auditLogSize();
   const result = runUnder(policy, [workload(), 'syscall', String(GETPPID)], ['--mode', 'log']);
   assert.ok(callResult(result.stdout).ret > 0, `log mode must not deny: ${describe(result)}`);
   const records = await seccompRecords(offset, SECCOMP_RET.LOG);
@@ -69,7 +51,7 @@ test('an enforced errno action reaches the audit log (SECCOMP_FILTER_FLAG_LOG)',
   const policy = writePolicy(
     policyYaml({ rules: '  - syscalls: [getppid]\n    action: errno(EXDEV)\n    reason: test' }),
   );
-  const offset = logSize();
+  const offset = auditLogSize();
   const result = runUnder(policy, [workload(), 'syscall', String(GETPPID)]);
   assert.deepEqual(callResult(result.stdout), { ret: -1, errno: EXDEV }, describe(result));
   // The kernel logs the action without its data: code=0x50000 for any errno.

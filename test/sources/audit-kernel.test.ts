@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
@@ -15,8 +15,8 @@ import { AuditParser, readAuditLog } from '../../src/sources/audit.js';
 import { emptySourceStats, type SyscallEvent } from '../../src/sources/event.js';
 import { syscallNumber } from '../../src/syscalls/arch.js';
 import { callResult, describe, policyYaml, runUnder, workload, writePolicy } from '../enforce/support.js';
+import { AUDIT_LOG, auditLogSize, ensureAuditd } from '../helpers/auditd.js';
 
-const AUDIT_LOG = '/var/log/audit/audit.log';
 const INSTALL_HINT = 'apt-get install -y auditd';
 const GETPPID = syscallNumber('x86_64', 'getppid')!;
 
@@ -26,24 +26,11 @@ function requireTool(tool: string): void {
     throw new Error(`${tool} is needed for this test: ${INSTALL_HINT} (${found.error.message})`);
 }
 
-function auditdRunning(): boolean {
-  return spawnSync('pgrep', ['-x', 'auditd']).status === 0;
-}
-
 before(async () => {
   requireTool('ausearch');
   requireTool('aureport');
-  if (auditdRunning()) return;
-  const started = spawnSync('auditd', [], { encoding: 'utf8' });
-  if (started.error !== undefined)
-    throw new Error(`auditd is needed: ${INSTALL_HINT} (${started.error.message})`);
-  for (let i = 0; i < 50 && !auditdRunning(); i++) await sleep(100);
-  assert.ok(auditdRunning(), `auditd did not start: ${started.stderr}`);
+  await ensureAuditd();
 });
-
-function logSize(): number {
-  return existsSync(AUDIT_LOG) ? statSync(AUDIT_LOG).size : 0;
-}
 
 /** Events parsed from what auditd appended since `offset`, waiting up to 5 s for one that `wanted` accepts. */
 async function appendedEvents(
@@ -74,7 +61,7 @@ test('a real type=SECCOMP record from a LOG filter is parsed as the call it was'
   const policy = writePolicy(
     policyYaml({ rules: '  - syscalls: [getppid]\n    action: errno(EXDEV)\n    reason: audit source test' }),
   );
-  const offset = logSize();
+  const offset = auditLogSize();
   const result = runUnder(policy, [workload(), 'syscall', String(GETPPID)], ['--mode', 'log']);
   assert.ok(callResult(result.stdout).ret > 0, `log mode must let the call run: ${describe(result)}`);
   const isOurs = (event: SyscallEvent): boolean => event.exe === workload() && event.syscall === 'getppid';
