@@ -4,11 +4,11 @@
  */
 import { loadAnyPolicy } from '../../formats/load.js';
 import { lintPolicy, SEVERITIES, severityRank, type Finding, type Severity } from '../../policy/lint.js';
-import { parseDay } from '../../policy/lint-governance.js';
 import { toSarif } from '../../policy/sarif.js';
 import { optionValue, requirePositional, UsageError, type ParsedArgs } from '../args.js';
 import type { Command, CommandIO } from '../command.js';
 import { archOrHost } from '../arch-option.js';
+import { nowOption } from '../now-option.js';
 
 const USAGE = `usage: sysfence check POLICY [--format text|json|sarif] [--fail-on error|warning|info]
                       [--now YYYY-MM-DD] [--arch ARCH]
@@ -38,14 +38,6 @@ function parseFailOn(args: ParsedArgs): Severity {
   const severity = SEVERITIES.find((candidate) => candidate === text);
   if (severity === undefined) throw new UsageError(`unknown severity '${text}' (${SEVERITIES.join(', ')})`);
   return severity;
-}
-
-function parseNow(args: ParsedArgs): Date | undefined {
-  const text = optionValue(args, 'now');
-  if (text === undefined) return undefined;
-  const day = parseDay(text);
-  if (day === undefined) throw new UsageError(`--now needs a date YYYY-MM-DD, got '${text}'`);
-  return new Date(day * 86_400_000);
 }
 
 /** `file:line:col: severity: message [id]`, then the reason and the fix, indented. */
@@ -98,11 +90,10 @@ async function run(args: ParsedArgs, io: CommandIO): Promise<number> {
   if (args.positionals.length > 1) throw new UsageError('check takes one POLICY');
   const format = parseFormat(args);
   const failOn = parseFailOn(args);
-  const now = parseNow(args);
   const loaded = await loadAnyPolicy(path, { arch: archOrHost(args) });
   for (const warning of loaded.warnings) io.stderr(`warning: ${warning}\n`);
 
-  const findings = lintPolicy(loaded.policy, now === undefined ? {} : { now });
+  const findings = lintPolicy(loaded.policy, { now: nowOption(args) });
   io.stdout(render(findings, format, path));
   const failing = findings.some((f) => severityRank(f.severity) <= severityRank(failOn));
   return failing ? 1 : 0;

@@ -7,7 +7,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { loadAnyPolicy } from '../../formats/load.js';
 import { mergeTraces, readTrace } from '../../learn/trace.js';
-import { addInterval, dayOf, parseDay } from '../../policy/lint-governance.js';
+import { addInterval, dayOf } from '../../policy/lint-governance.js';
 import { parseBaseline } from '../../review/baseline.js';
 import { LANGS, parseLang, type Lang } from '../../review/messages.js';
 import { renderHtml } from '../../review/render-html.js';
@@ -24,6 +24,7 @@ import {
 } from '../args.js';
 import type { Command, CommandIO } from '../command.js';
 import { archOrHost } from '../arch-option.js';
+import { nowOption } from '../now-option.js';
 
 const USAGE = `usage: sysfence review POLICY --trace TRACE [TRACE...] [--since 90d] [--previous FILE]
                        [--lang en|zh] [-o report.html|report.md|report.json] [--format html|md|json]
@@ -76,14 +77,6 @@ function parseLangOption(args: ParsedArgs): Lang {
   return lang;
 }
 
-function parseNow(args: ParsedArgs): Date {
-  const text = optionValue(args, 'now');
-  if (text === undefined) return new Date();
-  const day = parseDay(text);
-  if (day === undefined) throw new UsageError(`--now needs a date YYYY-MM-DD, got '${text}'`);
-  return new Date(day * 86_400_000);
-}
-
 /** The window length in days: "3m" ending today counts the days of those months. */
 function parseWindowDays(args: ParsedArgs, now: Date): number {
   const text = optionValue(args, 'since') ?? DEFAULT_WINDOW;
@@ -121,7 +114,7 @@ async function run(args: ParsedArgs, io: CommandIO): Promise<number> {
   const output = optionValue(args, 'output');
   const format = parseFormat(args, output);
   const lang = parseLangOption(args);
-  const now = parseNow(args);
+  const now = nowOption(args);
   const windowDays = parseWindowDays(args, now);
 
   const loaded = await loadAnyPolicy(policyFile, { arch: archOrHost(args) });
