@@ -26,10 +26,9 @@ export interface AuditInputOptions {
 export function auditInput(options: AuditInputOptions): EventInput & { readonly tailStats: TailStats } {
   const stats = emptySourceStats();
   const name = tailCheckpointName(options.path);
-  // The monitor's events can freeze and kill: only auditd's own records, never syslog/kmsg text.
+  // The monitor's events can freeze and kill: only auditd's own records (the parser's default).
   const parser = new AuditParser(stats, {
     file: options.path,
-    auditdFormOnly: true,
     ...(options.host === undefined ? {} : { host: options.host }),
   });
   const checkpoint =

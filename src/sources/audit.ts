@@ -25,11 +25,12 @@ export interface AuditParserOptions {
   /** file name used in problem locations */
   readonly file?: string;
   /**
-   * Read only auditd's own log form; kmsg and syslog-form lines count as malformed. Any local user can
-   * write syslog text (`logger`), so a reader whose events can freeze or kill processes (the monitor)
-   * must not take audit records from it.
+   * Also read the kernel's printk form and syslog-forwarded records (dmesg, /dev/kmsg, syslog exports).
+   * Off by default: any local user can write syslog text (`logger`), so records from it are taken only
+   * where a person reviews the result (learn, review), never where events can freeze or kill (monitor).
+   * Off, such lines count as malformed.
    */
-  readonly auditdFormOnly?: boolean;
+  readonly unauthenticatedForms?: boolean;
 }
 
 /**
@@ -135,7 +136,7 @@ export class AuditParser {
       this.problem(lineNumber, `line longer than ${MAX_LINE_CHARS} characters: not an audit record`);
       return;
     }
-    if (this.options.auditdFormOnly === true && line.length > 0 && !isAuditdForm(line)) {
+    if (this.options.unauthenticatedForms !== true && line.length > 0 && !isAuditdForm(line)) {
       this.problem(lineNumber, "not in auditd's own log form (kmsg/syslog text is not authenticated)");
       return;
     }

@@ -107,7 +107,7 @@ test("this machine's kernel log (dmesg) parses without a malformed line", () => 
     throw new Error(`dmesg is needed: apt-get install -y util-linux (${dmesg.error.message})`);
   assert.equal(dmesg.status, 0, dmesg.stderr);
   const stats = emptySourceStats();
-  const parser = new AuditParser(stats, { file: 'dmesg' });
+  const parser = new AuditParser(stats, { file: 'dmesg', unauthenticatedForms: true });
   const events: SyscallEvent[] = [];
   dmesg.stdout
     .split('\n')

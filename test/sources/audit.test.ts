@@ -14,6 +14,9 @@ import { AuditLossCounter } from '../../src/sources/audit-loss.js';
 import { emptySourceStats, MAX_REPORTED_PROBLEMS, type SyscallEvent } from '../../src/sources/event.js';
 import { auditLogBytes, generateAuditLog, truthKey, type AuditLogTruth } from './audit-log-generator.js';
 
+/** The generated logs mix in kmsg and syslog forms: these tests read them all. */
+const ALL_FORMS = { unauthenticatedForms: true } as const;
+
 const scratch = mkdtempSync(join(tmpdir(), 'sysfence-audit-'));
 
 function countByKey(events: readonly SyscallEvent[]): Map<string, number> {
@@ -62,7 +65,7 @@ test('the generated log exercises every case it claims to', () => {
 
 test('parsing a generated log line by line gives exactly the true events, problems and losses', () => {
   const stats = emptySourceStats();
-  const parser = new AuditParser(stats, { file: 'generated.log' });
+  const parser = new AuditParser(stats, { ...ALL_FORMS, file: 'generated.log' });
   const events: SyscallEvent[] = [];
   generated.lines.forEach((line, index) => events.push(...parser.push(line, index + 1)));
   events.push(...parser.flush());
@@ -75,7 +78,7 @@ test('streaming the generated log from a file gives exactly the same', async () 
   const big = generateAuditLog({ seed: 7, lines: 30_000 });
   const path = join(scratch, 'generated.log');
   writeFileSync(path, auditLogBytes(big.lines));
-  const { events, stats } = await readAuditLog(path);
+  const { events, stats } = await readAuditLog(path, ALL_FORMS);
   assertMatchesTruth(events, stats, big.truth, big.lines.length, path);
 });
 
@@ -88,7 +91,8 @@ test('a final line without a newline is still read; stdin-style names appear in 
   );
   const stats = emptySourceStats();
   const events: SyscallEvent[] = [];
-  for await (const event of readAuditFile(path, stats, { file: 'named.log', host: 'h1' })) events.push(event);
+  for await (const event of readAuditFile(path, stats, { ...ALL_FORMS, file: 'named.log', host: 'h1' }))
+    events.push(event);
   assert.equal(events.length, 1);
   assert.equal(events[0]?.host, 'h1');
   assert.deepEqual(stats.problems, [{ where: 'named.log:2', reason: 'not an audit record' }]);
@@ -98,7 +102,7 @@ test('an endless line is cut and reported, not held whole in memory', async () =
   const path = join(scratch, 'long.log');
   const huge = 'x'.repeat(3 * 1024 * 1024);
   writeFileSync(path, `${huge}\n${huge}`);
-  const { events, stats } = await readAuditLog(path, { file: 'long.log' });
+  const { events, stats } = await readAuditLog(path, { ...ALL_FORMS, file: 'long.log' });
   assert.equal(events.length, 0);
   assert.equal(stats.records, 2);
   assert.deepEqual(
@@ -114,7 +118,7 @@ const SECCOMP_RAW =
   'code=0x7ffc0000';
 
 test('a SECCOMP record becomes one event at once, with every field', () => {
-  const parser = new AuditParser(emptySourceStats(), { host: 'fallback' });
+  const parser = new AuditParser(emptySourceStats(), { ...ALL_FORMS, host: 'fallback' });
   assert.deepEqual(parser.push(SECCOMP_RAW, 1), [
     {
       source: 'audit',
@@ -136,7 +140,7 @@ test('a SECCOMP record becomes one event at once, with every field', () => {
 
 test('the ENRICHED part is not read as fields, and node= names the host', () => {
   const stats = emptySourceStats();
-  const parser = new AuditParser(stats, { host: 'fallback' });
+  const parser = new AuditParser(stats, { ...ALL_FORMS, host: 'fallback' });
   const enriched = `node=web-1 ${SECCOMP_RAW}\x1dAUID="root" UID="root" ARCH=x86_64 SYSCALL=openat code=0x0`;
   const [event] = parser.push(enriched, 1);
   assert.equal(event?.host, 'web-1');
@@ -146,7 +150,7 @@ test('the ENRICHED part is not read as fields, and node= names the host', () => 
 
 test('a SYSCALL group becomes one event when EOE arrives, with arguments and return value', () => {
   const stats = emptySourceStats();
-  const parser = new AuditParser(stats);
+  const parser = new AuditParser(stats, ALL_FORMS);
   const stamp = 'msg=audit(1700000001.005:900):';
   assert.deepEqual(
     parser.push(
@@ -184,7 +188,7 @@ test('a SYSCALL group becomes one event when EOE arrives, with arguments and ret
 });
 
 test('an LSM label with a space (AppArmor) does not hide the fields after it', () => {
-  const parser = new AuditParser(emptySourceStats());
+  const parser = new AuditParser(emptySourceStats(), ALL_FORMS);
   parser.push(
     'type=SYSCALL msg=audit(1700000001.005:903): arch=c000003e syscall=0 success=yes exit=5 a0=3 a1=0 a2=10 ' +
       'a3=0 items=0 ppid=1 pid=2 auid=7 uid=0 comm="cat" exe="/bin/cat" subj=/usr/bin/cat (enforce) key=(null)',
@@ -197,7 +201,7 @@ test('an LSM label with a space (AppArmor) does not hide the fields after it', (
 
 test('groups of different nodes with the same serial stay apart', () => {
   const stats = emptySourceStats();
-  const parser = new AuditParser(stats);
+  const parser = new AuditParser(stats, ALL_FORMS);
   const syscall = (node: string, nr: number): string =>
     `node=${node} type=SYSCALL msg=audit(1700000001.005:77): arch=c000003e syscall=${nr} success=yes exit=0 ` +
     'a0=0 a1=0 a2=0 a3=0 items=0 ppid=1 pid=2 uid=0 comm="cat" exe="/bin/cat" key=(null)';
@@ -216,7 +220,7 @@ test('groups of different nodes with the same serial stay apart', () => {
 });
 
 test('a group without EOE ends after the window of other lines, or at flush', () => {
-  const parser = new AuditParser(emptySourceStats());
+  const parser = new AuditParser(emptySourceStats(), ALL_FORMS);
   const syscall =
     'type=SYSCALL msg=audit(1700000001.005:901): arch=c000003e syscall=0 success=yes exit=5 a0=3 a1=0 a2=10 ' +
     'a3=0 items=0 ppid=1 pid=2 uid=0 comm="cat" exe="/bin/cat" key=(null)';
@@ -233,7 +237,7 @@ test('a group without EOE ends after the window of other lines, or at flush', ()
 
 test('hostile names decode intact and never start a record', () => {
   const stats = emptySourceStats();
-  const parser = new AuditParser(stats);
+  const parser = new AuditParser(stats, ALL_FORMS);
   const comm = Buffer.from('x\ntype=SECCOMP').toString('hex');
   const exe = Buffer.from([0x2f, 0xff, 0x0a]).toString('hex');
   const events = parser.push(
@@ -248,7 +252,7 @@ test('hostile names decode intact and never start a record', () => {
 test('the kernel printk form is read with dmesg and syslog prefixes', () => {
   const body = SECCOMP_RAW.slice(SECCOMP_RAW.indexOf('audit('));
   for (const prefix of ['', '[ 123.456789] ', 'Dec  4 20:00:00 host kernel: [  123.456] ', '6,99,123,-;']) {
-    const parser = new AuditParser(emptySourceStats());
+    const parser = new AuditParser(emptySourceStats(), ALL_FORMS);
     const [event] = parser.push(`${prefix}audit: type=1326 ${body}`, 1);
     assert.equal(event?.source, 'kmsg', prefix);
     assert.equal(event?.syscall, 'ptrace', prefix);
@@ -256,7 +260,7 @@ test('the kernel printk form is read with dmesg and syslog prefixes', () => {
 });
 
 test('x32 and compat ABIs are told apart by AUDIT_ARCH and the x32 bit', () => {
-  const parser = new AuditParser(emptySourceStats());
+  const parser = new AuditParser(emptySourceStats(), ALL_FORMS);
   const x32 = parser.push(SECCOMP_RAW.replace('syscall=101', `syscall=${0x40000000 + 1}`), 1);
   assert.equal(x32[0]?.arch, 'x32');
   assert.equal(x32[0]?.syscall, 'write');
@@ -267,7 +271,7 @@ test('x32 and compat ABIs are told apart by AUDIT_ARCH and the x32 bit', () => {
 
 test('SECCOMP codes: every kernel action; cut-short or inconsistent codes are malformed', () => {
   const stats = emptySourceStats();
-  const parser = new AuditParser(stats);
+  const parser = new AuditParser(stats, ALL_FORMS);
   const withCode = (code: string, sig: number): SyscallEvent[] =>
     parser.push(SECCOMP_RAW.replace('code=0x7ffc0000', `code=${code}`).replace('sig=0', `sig=${sig}`), 1);
   assert.deepEqual(withCode('0x50000', 0)[0]?.action, { kind: 'errno', errno: 0 });
@@ -305,7 +309,7 @@ test('loss: the counter counts by its rises, messages alone count one each, neve
   assert.equal(stats.lost, 11);
 
   const parserStats = emptySourceStats();
-  const parser = new AuditParser(parserStats);
+  const parser = new AuditParser(parserStats, ALL_FORMS);
   const lost = [
     '[ 1.0] audit: audit_lost=3 audit_rate_limit=0 audit_backlog_limit=64',
     '[ 1.0] audit: backlog limit exceeded',
@@ -319,21 +323,21 @@ test('loss: the counter counts by its rises, messages alone count one each, neve
   assert.equal(parserStats.malformed, 0);
 });
 
-test('auditdFormOnly: syslog and kmsg lines (writable by any local user) are not read as records', () => {
+test('by default syslog and kmsg lines (writable by any local user) are not read as records', () => {
   const forged = [
     'Dec  4 22:00:00 web-1 alice: type=SECCOMP msg=audit(1733349600.000:77): auid=1000 uid=0 gid=0 ses=1 pid=1234 comm="sshd" exe="/usr/sbin/sshd" sig=0 arch=c000003e syscall=101 compat=0 ip=0x0 code=0x7ffc0000',
     'Dec  4 22:00:01 web-1 bob[5]: x audit: type=1326 audit(1733349601.000:78): auid=1000 uid=0 gid=0 ses=1 pid=4321 comm="sshd" exe="/usr/sbin/sshd" sig=0 arch=c000003e syscall=101 compat=0 ip=0x0 code=0x7ffc0000',
   ];
   const genuine =
     'type=SECCOMP msg=audit(1733349602.000:79): auid=1000 uid=0 gid=0 ses=1 pid=999 comm="app" exe="/usr/bin/app" sig=0 arch=c000003e syscall=101 compat=0 ip=0x0 code=0x7ffc0000';
-  const read = (auditdFormOnly: boolean) => {
+  const read = (unauthenticatedForms: boolean) => {
     const stats = emptySourceStats();
-    const parser = new AuditParser(stats, { file: 'log', auditdFormOnly });
+    const parser = new AuditParser(stats, { file: 'log', unauthenticatedForms });
     const events = [...forged, genuine].flatMap((line, index) => parser.push(line, index + 1));
     return { pids: [...events, ...parser.flush()].map((event) => event.pid), stats };
   };
-  assert.deepEqual(read(false).pids, [1234, 4321, 999], 'by default the kmsg/syslog forms are read');
-  const strict = read(true);
+  assert.deepEqual(read(true).pids, [1234, 4321, 999], 'asked for, the kmsg/syslog forms are read');
+  const strict = read(false);
   assert.deepEqual(strict.pids, [999]);
   assert.equal(strict.stats.malformed, 2);
   assert.match(strict.stats.problems[0]?.reason ?? '', /not in auditd's own log form/);

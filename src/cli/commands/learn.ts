@@ -170,7 +170,7 @@ async function rollout(
 }
 
 async function fromAudit(file: string, args: ParsedArgs, io: CommandIO): Promise<number> {
-  const { events, stats } = await readAuditLog(file, { file });
+  const { events, stats } = await readAuditLog(file, { file, unauthenticatedForms: true });
   reportStats(file, stats, io);
   const policyPath = optionValue(args, 'policy');
   if (policyPath !== undefined) return rollout(policyPath, events, args, io);
