@@ -294,7 +294,9 @@ export function parseEventJson(line: string, where: string): SyscallEvent {
   const action = read.optionalBigint('action');
   const count = read.optionalInteger('count');
   if (count === 0) throw new EventFormatError(where, 'field "count" must be at least 1');
-  const event = buildEvent({
+  const arch = parseEventArch(read, where);
+  const nr = read.integer('nr');
+  return buildEvent({
     source: parseSourceKind(read, where),
     host: read.optionalString('host') ?? '',
     time: read.finiteNumber('time'),
@@ -306,13 +308,12 @@ export function parseEventJson(line: string, where: string): SyscallEvent {
     exe: read.optionalString('exe'),
     uid: read.optionalInteger('uid'),
     containerId: read.optionalString('containerId'),
-    arch: parseEventArch(read, where),
-    nr: read.integer('nr'),
-    syscall: read.optionalString('syscall'),
+    arch,
+    nr,
+    syscall: read.optionalString('syscall') ?? syscallName(arch, nr),
     args: read.optionalBigintList('args', 6),
     ret: read.optionalBigint('ret'),
     action: action === undefined ? undefined : retToAction(Number(action & 0xffffffffn)),
     count,
   });
-  return withSyscallName(event);
 }
