@@ -358,3 +358,34 @@ test('kill takes the offender and everything it started: a miner root leaves no 
     root.kill('SIGKILL');
   }
 });
+
+test('the timed thaw thaws the frozen cgroup even when its offender was killed meanwhile', async () => {
+  const TREE =
+    'import subprocess, time\nsubprocess.Popen(["sleep", "60"])\nwhile True:\n    time.sleep(0.01)\n';
+  const dir = `${mountOf('v2', V2_HINT)}/sysfence-thaw-test-${process.pid}`;
+  mkdirSync(dir);
+  const root = spawn(PYTHON, ['-c', TREE], { stdio: 'ignore' });
+  const pid = root.pid as number;
+  try {
+    writeFileSync(`${dir}/cgroup.procs`, String(pid));
+    await waitFor(() => descendantsOf(pid).length === 1, 'the worker starts (inside the cgroup)');
+    const { breaker, settings } = breakerWatching(pid);
+    const freeze = breaker.respond({ ...settings, thawAfterMs: 500 }, pid);
+    assert.equal(freeze.detail, `froze cgroup ${dir}`);
+    await waitFor(() => /^frozen 1$/m.test(readFileSync(`${dir}/cgroup.events`, 'utf8')), 'frozen');
+    root.kill('SIGKILL'); // someone else kills the offender; its worker stays in the frozen cgroup
+    await waitFor(() => readProcStat(pid) === undefined, 'the offender is gone (reaped)');
+    await waitFor(
+      () => /^frozen 0$/m.test(readFileSync(`${dir}/cgroup.events`, 'utf8')),
+      'the cgroup is thawed on time',
+    );
+    breaker.close();
+  } finally {
+    root.kill('SIGKILL');
+    for (const leftover of readFileSync(`${dir}/cgroup.procs`, 'utf8').split('\n').filter(Boolean)) {
+      process.kill(Number(leftover), 'SIGKILL');
+    }
+    await waitFor(() => readFileSync(`${dir}/cgroup.procs`, 'utf8').trim() === '', 'the cgroup empties');
+    rmdirSync(dir);
+  }
+});
